@@ -1,0 +1,1 @@
+"""Subcommands of `wstal`: each module has `add_arguments(parser)` and `run(args)`."""

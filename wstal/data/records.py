@@ -1,0 +1,171 @@
+"""Typed records every other module consumes.
+
+All file formats (W-TALC reduced, the pickle-free `wstal` format, ActivityNet JSON)
+are read into these records and validated once, here or in the reader; everything
+downstream (training, localization, evaluation) can then trust shapes and values.
+
+Conventions
+-----------
+* Times are in **seconds**. `Dataset.snippet_seconds` converts a feature row index
+  to time (16/25 s for W-TALC I3D features at 25 fps).
+* `Video.features` is `[T, D]` float32 with the RGB half first and flow second
+  (`D = 2 * stream_dim`), as in the W-TALC joint feature files.
+* Class ids index `Dataset.classes` (the `classlist.npy` order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from wstal.errors import DataError
+
+
+@dataclass(frozen=True, eq=False)
+class Video:
+    """One video: its snippet features, ground truth and weak labels."""
+
+    name: str
+    subset: str
+    duration: float
+    features: np.ndarray  # [T, D] float32, RGB | flow
+    segments: np.ndarray  # [N, 2] float64 seconds (start, end)
+    segment_labels: np.ndarray  # [N] int64 class ids, aligned with segments
+    labels: tuple[int, ...]  # video-level class ids (labels_all): the weak labels
+    ambiguous: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # [M, 2] seconds
+    motion: np.ndarray | None = None  # [T] per-snippet motion intensity (for CMCS hard negatives)
+
+    @property
+    def num_snippets(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def rgb(self) -> np.ndarray:
+        return self.features[:, : self.features.shape[1] // 2]
+
+    @property
+    def flow(self) -> np.ndarray:
+        return self.features[:, self.features.shape[1] // 2 :]
+
+
+@dataclass(eq=False)
+class Dataset:
+    """A benchmark: class list, videos, and which subsets train and test."""
+
+    name: str
+    classes: tuple[str, ...]
+    videos: list[Video]
+    snippet_seconds: float = 16.0 / 25.0
+    feature_kind: str = "i3d"  # "i3d" | "unt": UNT-like RGB carries no motion
+    train_subset: str = "validation"  # THUMOS'14 trains on its validation set
+    test_subset: str = "test"
+    meta: dict = field(default_factory=dict)  # generator knobs, source paths, ...
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.videos[0].features.shape[1]) if self.videos else 0
+
+    def subset(self, name: str) -> list[Video]:
+        """Videos of one subset in file order; an unknown subset is an error."""
+        chosen = [v for v in self.videos if v.subset == name]
+        if not chosen:
+            known = sorted({v.subset for v in self.videos})
+            raise DataError(None, f"dataset {self.name!r} has no video in subset {name!r} (subsets: {known})")
+        return chosen
+
+    @property
+    def train_videos(self) -> list[Video]:
+        return self.subset(self.train_subset)
+
+    @property
+    def test_videos(self) -> list[Video]:
+        return self.subset(self.test_subset)
+
+    def class_id(self, name: str, source: str | None = None) -> int:
+        try:
+            return self.classes.index(name)
+        except ValueError:
+            raise DataError(source, f"unknown class name {name!r}") from None
+
+    def video(self, name: str) -> Video:
+        for v in self.videos:
+            if v.name == name:
+                return v
+        raise DataError(None, f"dataset {self.name!r} has no video {name!r}")
+
+
+def validate_video(video: Video, num_classes: int, feature_dim: int | None, source: str | None) -> None:
+    """Check one video's invariants; raise a one-line DataError naming the video."""
+    where = f"video {video.name!r}"
+    f = video.features
+    if f.ndim != 2:
+        raise DataError(source, f"{where}: features must be 2-D [T, D], got shape {tuple(f.shape)}")
+    if f.shape[0] == 0:
+        raise DataError(source, f"{where}: has no snippets (empty feature array)")
+    if feature_dim is not None and f.shape[1] != feature_dim:
+        raise DataError(source, f"{where}: feature width {f.shape[1]} != {feature_dim} of the other videos")
+    if f.shape[1] % 2:
+        raise DataError(source, f"{where}: feature width {f.shape[1]} is odd; expected RGB|flow halves")
+    if not np.isfinite(f).all():
+        bad = int(np.argwhere(~np.isfinite(f))[0][0])
+        raise DataError(source, f"{where}: features contain NaN/Inf (first at snippet {bad})")
+    if not np.isfinite(video.duration) or video.duration <= 0:
+        raise DataError(source, f"{where}: duration must be a positive number, got {video.duration}")
+    _check_intervals(video.segments, f"{where} segments", source)
+    _check_intervals(video.ambiguous, f"{where} ambiguous intervals", source)
+    if video.segment_labels.shape != (video.segments.shape[0],):
+        raise DataError(source, f"{where}: {video.segments.shape[0]} segments but "
+                                f"{video.segment_labels.shape[0]} segment labels")
+    for label in (*video.segment_labels.tolist(), *video.labels):
+        if not 0 <= label < num_classes:
+            raise DataError(source, f"{where}: class id {label} outside 0..{num_classes - 1}")
+    if video.motion is not None and video.motion.shape != (f.shape[0],):
+        raise DataError(source, f"{where}: motion has shape {tuple(video.motion.shape)}, expected ({f.shape[0]},)")
+
+
+def _check_intervals(intervals: np.ndarray, what: str, source: str | None) -> None:
+    if intervals.ndim != 2 or intervals.shape[1] != 2:
+        raise DataError(source, f"{what}: expected shape [N, 2], got {tuple(intervals.shape)}")
+    if not np.isfinite(intervals).all():
+        raise DataError(source, f"{what}: contain NaN/Inf")
+    if (intervals < 0).any():
+        raise DataError(source, f"{what}: negative time {float(intervals.min())}")
+    inverted = intervals[:, 1] < intervals[:, 0]
+    if inverted.any():
+        s, e = intervals[np.argmax(inverted)]
+        raise DataError(source, f"{what}: end < start ({e} < {s})")
+
+
+def validate_dataset(dataset: Dataset, source: str | None = None) -> Dataset:
+    """Validate every video and the dataset-level invariants; return the dataset."""
+    if not dataset.classes:
+        raise DataError(source, "class list is empty")
+    if len(set(dataset.classes)) != len(dataset.classes):
+        raise DataError(source, "class list has duplicate names")
+    seen: set[str] = set()
+    dim = dataset.feature_dim
+    for video in dataset.videos:
+        if video.name in seen:
+            raise DataError(source, f"duplicated video name {video.name!r}")
+        seen.add(video.name)
+        validate_video(video, dataset.num_classes, dim, source)
+    return dataset
+
+
+def as_intervals(rows: Iterable, what: str, source: str | None) -> np.ndarray:
+    """Convert a list of [start, end] pairs to a float64 [N, 2] array with a clear error."""
+    try:
+        arr = np.asarray(list(rows), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(source, f"{what}: not a list of [start, end] numbers ({exc})") from None
+    if arr.size == 0:
+        return np.zeros((0, 2), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise DataError(source, f"{what}: expected [start, end] pairs, got shape {tuple(arr.shape)}")
+    return arr

@@ -1,0 +1,210 @@
+"""The contract between a method and the shared training loop / evaluator.
+
+A method is a class registered with `@METHODS.register("name")`. It owns its model,
+its training samples, its losses and its inference; the shared loop in `wstal.train`
+owns seeding, the device, gradient accumulation, checkpoints, progress and timing.
+
+Lifecycle (all in `wstal.train` / `wstal.run`):
+
+    method = get_method(name)(config, dataset)      # config: method.Config dataclass
+    method.prepare()                                 # e.g. CMCS hard-negative pseudo videos
+    model = method.build_model().to(device)
+    optimizer = method.build_optimizer(model)
+    for step in range(start, config.train.steps):    # one optimiser update per step
+        for item in next `config.train.batch_videos` items of the epoch-shuffled `method.train_items()`:
+            losses = method.loss(model, item, ctx)    # ctx: step, epoch, rng, device
+            losses["total"].backward()               # summed over the batch (the papers do this)
+        optimizer.step(); method.after_step(model, ctx)
+    outputs = method.infer(model, video, variant)    # model.eval(), torch.no_grad()
+    detections = method.localize(outputs, video, variant)
+
+State that is not a parameter but must survive a resume (RSKP's memory bank) lives in
+registered buffers of the model, so it travels in `model.state_dict()`.
+
+Configs are typed dataclasses; `Config` holds the paper's defaults (THUMOS'14), and
+`SCALES[scale]` holds dotted-key overrides for `smoke` / `default` / `paper`.
+Catalog experiments add their own dotted-key overrides on top; unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from wstal.data.records import Dataset, Video
+from wstal.errors import ConfigError
+from wstal.registry import Registry
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings shared by every method."""
+
+    steps: int = 4000  # optimiser updates
+    batch_videos: int = 10  # videos whose summed loss makes one update (gradient accumulation)
+    lr: float = 1e-4
+    weight_decay: float = 0.0  # coupled L2 (Adam's weight_decay), as in both papers' code
+    betas: tuple[float, float] = (0.9, 0.999)
+    checkpoint_every: int = 0  # steps between checkpoints; 0 = only at the end
+    eval_every: int = 0  # steps between labelled best-on-test evaluations; 0 = none
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a method may know about where training is."""
+
+    step: int
+    epoch: int
+    rng: np.random.Generator  # the only source of randomness besides torch's (re-seeded per step)
+    device: torch.device
+    total_steps: int
+
+
+@dataclass
+class Detection:
+    """One localized action instance, in seconds."""
+
+    video: str
+    label: int
+    score: float
+    start: float
+    end: float
+
+
+class Method(abc.ABC):
+    """Base class of every WSTAL method (see module docstring for the lifecycle)."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type]  # dataclass with a `train: TrainConfig` field
+    SCALES: ClassVar[Mapping[str, Mapping[str, Any]]] = {"smoke": {}, "default": {}, "paper": {}}
+    VARIANTS: ClassVar[Mapping[str, Mapping[str, Any]]] = {"default": {}}  # inference-only switches
+    PROTOCOL: ClassVar[str] = "activitynet"  # evaluation protocol the paper used
+    TIOUS: ClassVar[tuple[float, ...]] = (0.1, 0.2, 0.3, 0.4, 0.5)
+
+    def __init__(self, config: Any, dataset: Dataset):
+        self.config = config
+        self.dataset = dataset
+
+    def prepare(self) -> None:
+        """Precompute what training needs from the dataset (called once before training)."""
+
+    @abc.abstractmethod
+    def build_model(self) -> nn.Module:
+        """A fresh model for this dataset (feature width, class count)."""
+
+    def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        t = self.config.train
+        return torch.optim.Adam(model.parameters(), lr=t.lr, betas=tuple(t.betas), weight_decay=t.weight_decay)
+
+    @abc.abstractmethod
+    def train_items(self) -> list[Any]:
+        """The training samples of one epoch (the loop shuffles them per epoch)."""
+
+    @abc.abstractmethod
+    def loss(self, model: nn.Module, item: Any, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Losses of one training sample; key `total` is back-propagated."""
+
+    def after_step(self, model: nn.Module, ctx: StepContext) -> None:
+        """Hook after each optimiser update (schedules, memory-bank initialisation)."""
+
+    @abc.abstractmethod
+    def infer(self, model: nn.Module, video: Video, variant: str) -> dict[str, np.ndarray]:
+        """Test-time outputs of one video (CAS, video scores, ...), as NumPy arrays."""
+
+    @abc.abstractmethod
+    def localize(self, outputs: dict[str, np.ndarray], video: Video, variant: str) -> list[Detection]:
+        """Detections of one video from its test-time outputs."""
+
+    def video_scores(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Video-level class scores [C] for classification mAP."""
+        return outputs["video_scores"]
+
+
+METHODS: Registry[type[Method]] = Registry("method")
+
+
+def get_method(name: str) -> type[Method]:
+    """Look a method up by name, importing the built-in methods first."""
+    import wstal.methods.builtin  # noqa: F401  (registers cmcs, rskp, ...)
+
+    return METHODS.get(name)
+
+
+# ---------------------------------------------------------------- config overrides
+
+
+def apply_overrides(config: Any, overrides: Mapping[str, Any], where: str) -> Any:
+    """Return a copy of a (nested) dataclass config with dotted-key overrides applied.
+
+    `{"train.steps": 100, "num_branches": 1}`; an unknown key or a value of the wrong
+    type is a ConfigError naming `where` (the experiment or scale).
+    """
+    config = dataclasses.replace(config)
+    for key, value in overrides.items():
+        parts = key.split(".")
+        target = config
+        for i, part in enumerate(parts[:-1]):
+            child = getattr(target, part, None)
+            if child is None or not dataclasses.is_dataclass(child):
+                raise ConfigError(f"{where}: unknown config key {key!r}")
+            child = dataclasses.replace(child)
+            setattr(target, part, child)
+            target = child
+        leaf = parts[-1]
+        names = {f.name: f for f in dataclasses.fields(target)}
+        if leaf not in names:
+            hint = ", ".join(sorted(names))
+            raise ConfigError(f"{where}: unknown config key {key!r} (keys here: {hint})")
+        setattr(target, leaf, _coerce(getattr(target, leaf), value, key, where))
+    return config
+
+
+def _coerce(current: Any, value: Any, key: str, where: str) -> Any:
+    """Keep config types stable (YAML gives ints where floats are meant, lists for tuples)."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be true/false, got {value!r}")
+        return value
+    if isinstance(current, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(current, int) and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(current, tuple) and isinstance(value, (list, tuple)):
+        return tuple(value)
+    if isinstance(current, str) and isinstance(value, str):
+        return value
+    if current is None or type(current) is type(value):
+        return value
+    raise ConfigError(f"{where}: {key} expects {type(current).__name__}, got {value!r}")
+
+
+def config_to_dict(config: Any) -> dict:
+    """A JSON-ready dict of a dataclass config (stored in checkpoints and metrics)."""
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(config_class: type, data: Mapping[str, Any], where: str) -> Any:
+    """Rebuild a config from `config_to_dict` output (checkpoint loading)."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(f"{prefix}{k}.", v)
+        else:
+            flat[prefix[:-1]] = value
+
+    walk("", data)
+    return apply_overrides(config_class(), flat, where)
+
+
+__all__ = [
+    "METHODS", "Method", "TrainConfig", "StepContext", "Detection", "get_method",
+    "apply_overrides", "config_to_dict", "config_from_dict",
+]

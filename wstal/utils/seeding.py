@@ -1,0 +1,50 @@
+"""Seeding and device selection.
+
+Every random draw of a run is derived from (seed, step): the loop re-seeds torch and
+builds a NumPy generator for each optimisation step. A run resumed from a checkpoint
+therefore draws exactly what the uninterrupted run drew, without saving RNG states.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from wstal.errors import ConfigError
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and torch; make torch deterministic unless told not to."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def step_seed(seed: int, step: int, stream: int = 0) -> int:
+    """A 63-bit seed for one step of one run (distinct streams for distinct uses)."""
+    mixed = np.random.SeedSequence([seed, step, stream]).generate_state(2, dtype=np.uint32)
+    return int((int(mixed[0]) << 31) ^ int(mixed[1])) & ((1 << 63) - 1)
+
+
+def step_rng(seed: int, step: int, stream: int = 0) -> np.random.Generator:
+    """The NumPy generator for one step of one run."""
+    return np.random.default_rng([seed, step, stream])
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` picks CUDA when present, else the CPU; an unavailable device is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} requested but CUDA is not available (use device=auto or cpu)")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown device {name!r}: {exc}") from None
