@@ -62,6 +62,9 @@ class Dataset:
     train_subset: str = "validation"  # THUMOS'14 trains on its validation set
     test_subset: str = "test"
     meta: dict = field(default_factory=dict)  # generator knobs, source paths, ...
+    # False for annotation-only datasets (read without a feature file, e.g. for the evaluator):
+    # every video then carries an empty [0, 0] feature array and no motion; validation skips features.
+    features_loaded: bool = True
 
     @property
     def num_classes(self) -> int:
@@ -100,9 +103,19 @@ class Dataset:
         raise DataError(None, f"dataset {self.name!r} has no video {name!r}")
 
 
-def validate_video(video: Video, num_classes: int, feature_dim: int | None, source: str | None) -> None:
+def validate_video(
+    video: Video, num_classes: int, feature_dim: int | None, source: str | None, check_features: bool = True
+) -> None:
     """Check one video's invariants; raise a one-line DataError naming the video."""
     where = f"video {video.name!r}"
+    if check_features:
+        _check_features(video, feature_dim, where, source)
+    elif video.features.size or video.motion is not None:
+        raise DataError(source, f"{where}: annotation-only dataset but the video carries features or motion")
+    _check_annotations(video, num_classes, where, source)
+
+
+def _check_features(video: Video, feature_dim: int | None, where: str, source: str | None) -> None:
     f = video.features
     if f.ndim != 2:
         raise DataError(source, f"{where}: features must be 2-D [T, D], got shape {tuple(f.shape)}")
@@ -115,9 +128,22 @@ def validate_video(video: Video, num_classes: int, feature_dim: int | None, sour
     if not np.isfinite(f).all():
         bad = int(np.argwhere(~np.isfinite(f))[0][0])
         raise DataError(source, f"{where}: features contain NaN/Inf (first at snippet {bad})")
+    if video.motion is not None and video.motion.shape != (f.shape[0],):
+        raise DataError(source, f"{where}: motion has shape {tuple(video.motion.shape)}, expected ({f.shape[0]},)")
+
+
+# Real GT may end after the video (THUMOS'14 video_test_0000270 reaches 4x its duration), so only
+# ends beyond this multiple of the duration are taken as corrupt (e.g. frames or ms instead of seconds).
+MAX_END_OVER_DURATION = 10.0
+
+
+def _check_annotations(video: Video, num_classes: int, where: str, source: str | None) -> None:
     if not np.isfinite(video.duration) or video.duration <= 0:
         raise DataError(source, f"{where}: duration must be a positive number, got {video.duration}")
     _check_intervals(video.segments, f"{where} segments", source)
+    if video.segments.size and video.segments[:, 1].max() > MAX_END_OVER_DURATION * video.duration:
+        raise DataError(source, f"{where}: a segment ends at {float(video.segments[:, 1].max())} s, more than "
+                                f"{MAX_END_OVER_DURATION:g}x the duration {video.duration} s (not seconds?)")
     _check_intervals(video.ambiguous, f"{where} ambiguous intervals", source)
     if video.segment_labels.shape != (video.segments.shape[0],):
         raise DataError(source, f"{where}: {video.segments.shape[0]} segments but "
@@ -125,8 +151,6 @@ def validate_video(video: Video, num_classes: int, feature_dim: int | None, sour
     for label in (*video.segment_labels.tolist(), *video.labels):
         if not 0 <= label < num_classes:
             raise DataError(source, f"{where}: class id {label} outside 0..{num_classes - 1}")
-    if video.motion is not None and video.motion.shape != (f.shape[0],):
-        raise DataError(source, f"{where}: motion has shape {tuple(video.motion.shape)}, expected ({f.shape[0]},)")
 
 
 def _check_intervals(intervals: np.ndarray, what: str, source: str | None) -> None:
@@ -154,7 +178,7 @@ def validate_dataset(dataset: Dataset, source: str | None = None) -> Dataset:
         if video.name in seen:
             raise DataError(source, f"duplicated video name {video.name!r}")
         seen.add(video.name)
-        validate_video(video, dataset.num_classes, dim, source)
+        validate_video(video, dataset.num_classes, dim, source, check_features=dataset.features_loaded)
     return dataset
 
 

@@ -1,0 +1,48 @@
+"""Test fixtures: hand-made metrics files laid out like a workflow's results (never real results)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wstal.catalog import load_catalog
+from wstal.report.paths import Layout
+from wstal.utils.atomic import atomic_write_json
+
+TIOUS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+CLASSES = [f"Class{c:02d}" for c in range(20)]
+SEEDS = (0, 1, 2)
+
+
+def fake_metrics(rng: np.random.Generator, level: float) -> dict:
+    """A metrics.json-shaped dict: per-class AP (fractions) whose class mean is `map` (in %)."""
+    per_class = {}
+    for name in CLASSES:
+        base = np.clip(level / 100 + rng.normal(0, 0.08), 0.01, 0.99)
+        per_class[name] = [float(np.clip(base * (1.0 - 0.12 * k), 0.0, 1.0)) for k in range(len(TIOUS))]
+    maps = [float(100 * np.mean([v[k] for v in per_class.values()])) for k in range(len(TIOUS))]
+    return {"protocol": "fixture", "tiou": TIOUS, "map": maps, "average": float(np.mean(maps[:5])),
+            "per_class": per_class, "averages": {"avg5": float(np.mean(maps[:5])), "avg7": float(np.mean(maps))},
+            "classification_map": 80.0, "best_on_test": None}
+
+
+def write_fake_results(root: Path, dataset: str = "synthetic", scale: str = "fixture", seeds=SEEDS) -> Layout:
+    catalog = load_catalog(check_methods=False)
+    layout = Layout(dataset, scale, results=root / "results", tables=root / "tables", figures=root / "figures")
+    for i, (experiment, variant, protocol) in enumerate(catalog.runs()):
+        level = 25 + (hash((experiment, variant)) % 1000) / 40  # 25..50, varies by run
+        for seed in seeds:
+            rng = np.random.default_rng([i, seed])
+            atomic_write_json(layout.metrics(experiment, seed, variant, protocol), fake_metrics(rng, level))
+    models = {name: {"macs": macs} for name, macs in
+              [("wtalc", 423_526_400), ("co2net", 2_789_421_056), ("rskp_main", 439_726_080),
+               ("rskp_intra", 476_960_896), ("rskp_inter", 512_936_912), ("cmcs", 1_000_000)]}
+    atomic_write_json(layout.macs, {"models": models, "rskp_inter_note": {"text": "fixture note on +inter."}})
+    return layout
+
+
+@pytest.fixture
+def fake_results(tmp_path: Path) -> Layout:
+    return write_fake_results(tmp_path)

@@ -1,0 +1,122 @@
+"""Run folders: train a catalog experiment, evaluate it with variants and protocols."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from toy_method import toy_dataset, write_toy_catalog
+from wstal.catalog import load_catalog
+from wstal.data.io import save_dataset
+from wstal.errors import ConfigError, DataError
+from wstal.run import classification_map, evaluate_run, resolve_config, train_run
+from wstal.train import load_checkpoint
+
+
+@pytest.fixture()
+def toy_setup(tmp_path):
+    data = save_dataset(toy_dataset(), tmp_path / "data")
+    catalog = load_catalog(write_toy_catalog(tmp_path))
+    return tmp_path, data, catalog
+
+
+def test_train_and_evaluate_a_run(toy_setup):
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    summary = train_run("toy_small", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    assert summary["steps"] == 6  # Toy.SCALES["smoke"]
+    config = json.loads((run / "config.json").read_text())
+    assert config["experiment"] == "toy_small" and config["scale"] == "smoke"
+    assert config["config"]["hidden"] == 4 and config["config"]["train"]["steps"] == 6
+    metrics = evaluate_run(run, "default")
+    on_disk = json.loads((run / "default" / "metrics.json").read_text())
+    assert on_disk == json.loads(json.dumps(metrics))
+    assert metrics["protocol"] == "activitynet" and metrics["experiment"] == "toy_small"
+    assert set(metrics["averages"]) >= {"avg5", "avg7"}
+    assert metrics["average"] == pytest.approx(metrics["averages"]["avg5"])  # Toy.TIOUS = 0.1:0.5
+    assert metrics["provenance"]["seed"] == 0 and metrics["provenance"]["torch_version"] == torch.__version__
+    assert metrics["timing"]["train_wall_s"] > 0 and metrics["timing"]["eval_wall_s"] > 0
+    assert metrics["best_on_test"] is None
+    assert 0 <= metrics["classification_map"] <= 100
+    predictions = json.loads((run / "default" / "predictions.json").read_text())
+    assert set(predictions["results"]) == {v.name for v in toy_dataset().test_videos}
+    for entries in predictions["results"].values():
+        for entry in entries:
+            assert entry["label"].startswith("class") and entry["segment"][0] <= entry["segment"][1]
+
+
+def test_variant_and_protocol_override(toy_setup):
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    train_run("toy_base", 1, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    default = evaluate_run(run, "default")
+    strict = evaluate_run(run, "strict")
+    assert strict["num_detections"] <= default["num_detections"]
+    snippet = evaluate_run(run, "default", protocol="snippet")
+    assert snippet["protocol"] == "snippet"
+    assert (run / "default" / "metrics-snippet.json").exists()
+    assert json.loads((run / "default" / "metrics.json").read_text())["protocol"] == "activitynet"
+
+
+def test_evaluation_is_deterministic(toy_setup):
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    train_run("toy_base", 2, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    first = (evaluate_run(run, "default"), (run / "default" / "predictions.json").read_text())
+    second = (evaluate_run(run, "default"), (run / "default" / "predictions.json").read_text())
+    assert first[0]["map"] == second[0]["map"] and first[1] == second[1]
+
+
+def test_unfinished_run_and_unknown_variant_are_errors(toy_setup):
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    train_run("toy_base", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    with pytest.raises(ConfigError, match="unknown variant 'nope'"):
+        evaluate_run(run, "nope")
+    ckpt = load_checkpoint(run / "model.pt")
+    ckpt["step"] = 3
+    torch.save(ckpt, run / "model.pt")
+    with pytest.raises(DataError, match="run is not finished"):
+        evaluate_run(run, "default")
+    with pytest.raises(DataError, match="config.json: missing"):
+        evaluate_run(tmp, "default")
+
+
+def test_unknown_experiment_and_scale(toy_setup):
+    tmp, data, catalog = toy_setup
+    with pytest.raises(ConfigError, match="unknown experiment 'toy_bse' \\(did you mean 'toy_base'\\?\\)"):
+        train_run("toy_bse", 0, data, "smoke", tmp / "r", "cpu", catalog=catalog)
+    from toy_method import Toy
+
+    with pytest.raises(ConfigError, match="unknown scale 'huge'"):
+        resolve_config(Toy, "huge", {}, "x")
+
+
+def test_data_variant_mismatch_is_refused(tmp_path):
+    ds = toy_dataset()
+    ds.meta["data_variant"] = "other"
+    data = save_dataset(ds, tmp_path / "data")
+    catalog = load_catalog(write_toy_catalog(tmp_path))
+    with pytest.raises(ConfigError, match="needs data variant 'plain'"):
+        train_run("toy_base", 0, data, "smoke", tmp_path / "r", "cpu", catalog=catalog)
+
+
+def test_resolve_config_layers_scale_then_experiment():
+    from toy_method import Toy
+
+    config = resolve_config(Toy, "paper", {"hidden": 3, "train.steps": 7}, "x")
+    assert config.hidden == 3 and config.train.steps == 7
+    assert resolve_config(Toy, "paper", {}, "x").train.steps == 40
+
+
+def test_classification_map_hand_computed():
+    import numpy as np
+    from types import SimpleNamespace
+
+    videos = [SimpleNamespace(labels=(0,)), SimpleNamespace(labels=(1,)), SimpleNamespace(labels=(0,))]
+    scores = np.array([[0.9, 0.1], [0.8, 0.7], [0.2, 0.3]])
+    # class 0: ranking v0 (hit), v1, v2 (hit) -> AP = (1/1 + 2/3) / 2; class 1: v1 first -> AP = 1
+    expected = 100 * ((1 + 2 / 3) / 2 + 1) / 2
+    assert classification_map(scores, videos, 2) == pytest.approx(expected)

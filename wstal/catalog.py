@@ -1,0 +1,401 @@
+"""The experiment catalog: every paper artifact, the runs it needs, the paper's numbers and claims.
+
+`config/catalog.yaml` is the single place that says *what* is reproduced: data variants
+(generator knobs), experiments (method + dotted-key overrides of its paper defaults),
+artifacts (tables/figures: rows -> experiment + inference variant + protocol + paper
+numbers; claims as comparisons between row labels) and the choices made where the papers
+are silent. Everything downstream (Snakemake, tables, figures, verdicts) reads it through
+`load_catalog`, which validates it fully so that a typo fails here, in one line, and not
+after an hour of training.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from wstal.errors import ConfigError
+from wstal.evaluation.protocols import PROTOCOLS
+
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"
+KINDS = ("table", "figure")
+# Column vocabulary: how a table column maps to metrics.json (or results/macs.json for GMACs).
+COLUMN_PATTERN = re.compile(r"^(AVG5|AVG7|AVG3-7|cls-mAP|GMACs|mAP@0\.\d+|AP per class)$")
+# Claim operators: ordering, "about equal" (within the seed spread), "lhs is the best of series rhs".
+CLAIM_OPS = (">=", "<=", "~=", ">", "<", "best-in")
+_CLAIM_SPLIT = re.compile(r"^\s*(?P<lhs>.+?)\s+(?P<op>>=|<=|~=|>|<|best-in)\s+(?P<rhs>.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class DataVariant:
+    """A prepared dataset flavour: generator knobs on top of the scale preset (synthetic only)."""
+
+    name: str
+    knobs: Mapping[str, Any]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One training configuration: a method, its overrides, and the data variant it trains on."""
+
+    name: str
+    method: str
+    data_variant: str
+    overrides: Mapping[str, Any]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row (table) or point (figure): which run, which variant/protocol, the paper's numbers."""
+
+    label: str
+    experiment: str | None  # None: paper numbers (and MACs) only, e.g. W-TALC in table7
+    variant: str = "default"
+    protocol: str | None = None  # None: the method's own protocol
+    paper: Mapping[str, float | None] = field(default_factory=dict)
+    x: Any = None  # figures: position on the x axis
+    series: str | None = None  # figures: which line/panel
+    macs: str | None = None  # model name in results/macs.json (table7)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A paper claim as a checkable comparison of two row labels (or `row best-in series`)."""
+
+    text: str
+    lhs: str
+    op: str
+    rhs: str
+    metric: str | None = None  # column compared; default: the artifact's metric
+
+    @property
+    def check(self) -> str:
+        return f"{self.lhs} {self.op} {self.rhs}"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A table or figure of a paper's supplement (or ours) and everything needed to rebuild it."""
+
+    name: str
+    kind: str
+    source: str
+    paper: str  # "cmcs" | "rskp" | "ours"
+    caption: str
+    metric: str | None  # the column claims compare and figures plot (None: qualitative figure)
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    claims: tuple[Claim, ...] = ()
+    choices: tuple[str, ...] = ()
+    paper_text: str = ""  # what the paper says when it gives no numbers (figures)
+    x_label: str = ""
+    note: str = ""
+
+    def row(self, label: str) -> Row:
+        for row in self.rows:
+            if row.label == label:
+                return row
+        raise ConfigError(f"artifact {self.name!r} has no row {label!r}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A decision the papers leave open, with its one-line reason."""
+
+    id: str
+    choice: str
+    reason: str
+    artifacts: tuple[str, ...] = ()
+
+
+@dataclass
+class Catalog:
+    path: Path
+    data_variants: dict[str, DataVariant]
+    experiments: dict[str, Experiment]
+    artifacts: dict[str, Artifact]
+    choices: dict[str, Choice]
+
+    def experiment(self, name: str) -> Experiment:
+        return _lookup(self.experiments, name, "experiment", self.path)
+
+    def artifact(self, name: str) -> Artifact:
+        return _lookup(self.artifacts, name, "artifact", self.path)
+
+    def data_variant(self, name: str) -> DataVariant:
+        return _lookup(self.data_variants, name, "data variant", self.path)
+
+    def _selected(self, artifact: str | None) -> list[Artifact]:
+        return list(self.artifacts.values()) if artifact is None else [self.artifact(artifact)]
+
+    def runs(self, artifact: str | None = None) -> list[tuple[str, str, str | None]]:
+        """Distinct (experiment, variant, protocol) evaluations needed, in catalog order."""
+        seen: dict[tuple[str, str, str | None], None] = {}
+        for art in self._selected(artifact):
+            for row in art.rows:
+                if row.experiment is not None:
+                    seen.setdefault((row.experiment, row.variant, row.protocol), None)
+        return list(seen)
+
+    def trainings(self, artifact: str | None = None) -> list[str]:
+        """Distinct experiment names to train, in catalog order."""
+        return list(dict.fromkeys(exp for exp, _, _ in self.runs(artifact)))
+
+    def data_variants_needed(self, artifact: str | None = None) -> list[str]:
+        return list(dict.fromkeys(self.experiments[e].data_variant for e in self.trainings(artifact)))
+
+
+def _lookup(table: Mapping[str, Any], name: str, kind: str, path: Path) -> Any:
+    try:
+        return table[name]
+    except KeyError:
+        from difflib import get_close_matches
+
+        hint = get_close_matches(name, list(table), n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ConfigError(f"{path}: unknown {kind} {name!r}{suggestion}") from None
+
+
+# ------------------------------------------------------------------ YAML with duplicate detection
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise ConfigError(f"duplicate name {key!r} (line {key_node.start_mark.line + 1})")
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _fields(entry: Any, where: str, required: set[str], optional: set[str]) -> dict:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    missing = required - set(entry)
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(sorted(missing))}")
+    unknown = set(entry) - required - optional
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    return entry
+
+
+def parse_claim(entry: Any, where: str) -> Claim:
+    entry = _fields(entry, where, {"text", "check"}, {"metric"})
+    match = _CLAIM_SPLIT.match(str(entry["check"]))
+    if not match:
+        raise ConfigError(f"{where}: check {entry['check']!r} is not 'LABEL OP LABEL' with OP in "
+                          f"{' '.join(CLAIM_OPS)}")
+    return Claim(text=str(entry["text"]), lhs=match["lhs"], op=match["op"], rhs=match["rhs"],
+                 metric=entry.get("metric"))
+
+
+def _parse_row(entry: Any, where: str) -> Row:
+    entry = _fields(entry, where, {"label"}, {"experiment", "variant", "protocol", "paper", "x", "series",
+                                             "macs", "note"})
+    paper = entry.get("paper") or {}
+    if not isinstance(paper, dict):
+        raise ConfigError(f"{where}: paper must map column -> number")
+    for column, value in paper.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f"{where}: paper[{column!r}] must be a number or null, got {value!r}")
+    return Row(label=str(entry["label"]), experiment=entry.get("experiment"),
+               variant=str(entry.get("variant", "default")), protocol=entry.get("protocol"),
+               paper={str(k): (None if v is None else float(v)) for k, v in paper.items()},
+               x=entry.get("x"), series=entry.get("series"), macs=entry.get("macs"), note=str(entry.get("note", "")))
+
+
+def _parse_artifact(name: str, entry: Any) -> Artifact:
+    where = f"artifact {name!r}"
+    entry = _fields(entry, where, {"kind", "source", "paper", "caption", "rows"},
+                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note"})
+    rows = entry["rows"]
+    if not isinstance(rows, list) or not rows:
+        raise ConfigError(f"{where}: rows must be a non-empty list")
+    return Artifact(
+        name=name, kind=str(entry["kind"]), source=str(entry["source"]), paper=str(entry["paper"]),
+        caption=str(entry["caption"]), metric=entry.get("metric"),
+        columns=tuple(str(c) for c in entry.get("columns") or ()),
+        rows=tuple(_parse_row(r, f"{where} row {i + 1}") for i, r in enumerate(rows)),
+        claims=tuple(parse_claim(c, f"{where} claim {i + 1}") for i, c in enumerate(entry.get("claims") or ())),
+        choices=tuple(str(c) for c in entry.get("choices") or ()),
+        paper_text=str(entry.get("paper_text", "")), x_label=str(entry.get("x_label", "")),
+        note=str(entry.get("note", "")),
+    )
+
+
+def parse_catalog(data: Any, path: Path) -> Catalog:
+    """Build the typed catalog from parsed YAML (structure only; `validate` checks references)."""
+    data = _fields(data, str(path), {"version", "data_variants", "experiments", "artifacts", "choices"}, set())
+    if data["version"] != 1:
+        raise ConfigError(f"{path}: unsupported catalog version {data['version']!r} (expected 1)")
+    variants = {}
+    for name, entry in (data["data_variants"] or {}).items():
+        entry = _fields(entry, f"data variant {name!r}", {"knobs"}, {"note"})
+        variants[name] = DataVariant(name, dict(entry["knobs"] or {}), str(entry.get("note", "")))
+    experiments = {}
+    for name, entry in (data["experiments"] or {}).items():
+        entry = _fields(entry, f"experiment {name!r}", {"method", "data_variant"}, {"overrides", "note"})
+        experiments[name] = Experiment(name, str(entry["method"]), str(entry["data_variant"]),
+                                       dict(entry.get("overrides") or {}), str(entry.get("note", "")))
+    artifacts = {name: _parse_artifact(name, entry) for name, entry in (data["artifacts"] or {}).items()}
+    choices: dict[str, Choice] = {}
+    for i, entry in enumerate(data["choices"] or ()):
+        entry = _fields(entry, f"choice {i + 1}", {"id", "choice", "reason"}, {"artifacts"})
+        if entry["id"] in choices:
+            raise ConfigError(f"{path}: duplicate choice id {entry['id']!r}")
+        choices[entry["id"]] = Choice(str(entry["id"]), str(entry["choice"]), str(entry["reason"]),
+                                      tuple(entry.get("artifacts") or ()))
+    return Catalog(path, variants, experiments, artifacts, choices)
+
+
+# ------------------------------------------------------------------ validation
+
+
+def validate(catalog: Catalog, check_methods: bool = True) -> Catalog:
+    """Check every reference; a problem is a one-line ConfigError naming the catalog and the entry.
+
+    `check_methods=False` skips what needs the method classes (method names, override
+    keys, variants): for listing a catalog while a method is not installed.
+    """
+    p = catalog.path
+    _validate_knobs(catalog)
+    if check_methods:
+        from wstal.methods.base import apply_overrides, get_method
+
+        from wstal.methods.base import config_to_dict
+
+        resolved: dict[str, str] = {}
+        for exp in catalog.experiments.values():
+            try:
+                method = get_method(exp.method)
+                config = apply_overrides(method.Config(), exp.overrides, f"experiment {exp.name!r}")
+            except ConfigError as exc:
+                raise ConfigError(f"{p}: {exc}") from None
+            key = repr((exp.method, exp.data_variant, config_to_dict(config)))
+            if key in resolved:  # two names for one run: wasted compute, and usually a forgotten override
+                raise ConfigError(f"{p}: experiments {resolved[key]!r} and {exp.name!r} are the same run "
+                                  f"(same method, data variant and resolved config)")
+            resolved[key] = exp.name
+    for exp in catalog.experiments.values():
+        if exp.data_variant not in catalog.data_variants:
+            raise ConfigError(f"{p}: experiment {exp.name!r}: unknown data variant {exp.data_variant!r}; "
+                              f"known: {', '.join(catalog.data_variants)}")
+    for art in catalog.artifacts.values():
+        _validate_artifact(catalog, art, check_methods)
+    for choice in catalog.choices.values():
+        for name in choice.artifacts:
+            if name not in catalog.artifacts:
+                raise ConfigError(f"{p}: choice {choice.id!r} names unknown artifact {name!r}")
+    return catalog
+
+
+def _validate_knobs(catalog: Catalog) -> None:
+    from wstal.data.synthetic.config import knob_names, make_config
+
+    known = set(knob_names())
+    for variant in catalog.data_variants.values():
+        unknown = set(variant.knobs) - known
+        if unknown:
+            raise ConfigError(f"{catalog.path}: data variant {variant.name!r}: unknown synthetic knob(s) "
+                              f"{', '.join(sorted(unknown))}")
+        try:
+            make_config("smoke", variant.knobs)  # range checks of the values
+        except ConfigError as exc:
+            raise ConfigError(f"{catalog.path}: data variant {variant.name!r}: {exc}") from None
+
+
+def _validate_artifact(catalog: Catalog, art: Artifact, check_methods: bool) -> None:
+    where = f"{catalog.path}: artifact {art.name!r}"
+    if art.kind not in KINDS:
+        raise ConfigError(f"{where}: kind must be table or figure, got {art.kind!r}")
+    for column in art.columns:
+        if not COLUMN_PATTERN.match(column):
+            raise ConfigError(f"{where}: unknown column {column!r} (AVG5, AVG7, AVG3-7, mAP@0.X, GMACs, cls-mAP, "
+                              f"AP per class)")
+    if art.metric is not None and art.metric not in art.columns:
+        raise ConfigError(f"{where}: metric {art.metric!r} is not one of its columns {list(art.columns)}")
+    labels: set[str] = set()
+    for row in art.rows:
+        if row.label in labels:
+            raise ConfigError(f"{where}: duplicate row label {row.label!r}")
+        labels.add(row.label)
+        extra = set(row.paper) - set(art.columns)
+        if extra:
+            raise ConfigError(f"{where} row {row.label!r}: paper numbers for unknown column(s) {sorted(extra)}")
+        if row.protocol is not None and row.protocol not in PROTOCOLS:
+            raise ConfigError(f"{where} row {row.label!r}: unknown protocol {row.protocol!r}; "
+                              f"known: {', '.join(PROTOCOLS)}")
+        if row.experiment is None:
+            if not row.paper and row.macs is None:
+                raise ConfigError(f"{where} row {row.label!r}: needs an experiment, paper numbers or macs")
+            continue
+        if row.experiment not in catalog.experiments:
+            catalog.experiment(row.experiment)  # raises with a "did you mean"
+        if check_methods:
+            from wstal.methods.base import get_method
+
+            method = get_method(catalog.experiments[row.experiment].method)
+            if row.variant not in method.VARIANTS:
+                raise ConfigError(f"{where} row {row.label!r}: unknown variant {row.variant!r} of method "
+                                  f"{method.name!r}; known: {', '.join(method.VARIANTS)}")
+    series = {row.series for row in art.rows if row.series is not None}
+    for claim in art.claims:
+        if claim.lhs not in labels:
+            raise ConfigError(f"{where}: claim {claim.check!r} names unknown row {claim.lhs!r}")
+        known_rhs = series if claim.op == "best-in" else labels
+        if claim.rhs not in known_rhs:
+            what = "series" if claim.op == "best-in" else "row"
+            raise ConfigError(f"{where}: claim {claim.check!r} names unknown {what} {claim.rhs!r}")
+        if claim.metric is not None and claim.metric not in art.columns:
+            raise ConfigError(f"{where}: claim {claim.check!r} compares unknown column {claim.metric!r}")
+        if claim.metric is None and art.metric is None:
+            raise ConfigError(f"{where}: claim {claim.check!r} needs a metric (the artifact has none)")
+    for choice_id in art.choices:
+        if choice_id not in catalog.choices:
+            raise ConfigError(f"{where}: unknown choice id {choice_id!r}")
+
+
+def load_catalog(path: str | Path | None = None, check_methods: bool = True) -> Catalog:
+    """Read and validate `config/catalog.yaml` (or `path`)."""
+    path = Path(path) if path is not None else DEFAULT_CATALOG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: catalog not found") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (SafeLoader subclass)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{at} ({getattr(exc, 'problem', exc)})") from None
+    try:
+        catalog = parse_catalog(data, path)
+    except ConfigError as exc:  # structural errors name the entry; add the file
+        message = str(exc)
+        raise ConfigError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    return validate(catalog, check_methods=check_methods)
+
+
+__all__ = ["Catalog", "Experiment", "Artifact", "Row", "Claim", "DataVariant", "Choice", "load_catalog",
+           "parse_catalog", "parse_claim", "validate", "CLAIM_OPS", "DEFAULT_CATALOG"]

@@ -1,0 +1,1 @@
+"""Internals of `wstal.evaluate`: ground truth, predictions, matching, AP rules, protocols."""

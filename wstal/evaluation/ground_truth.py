@@ -1,0 +1,153 @@
+"""Ground truth of one subset, flattened into arrays the vectorised matcher can index.
+
+Two sources: an in-memory `Dataset` (any format `wstal.data.io` reads) and an
+ActivityNet-style GT JSON (`{"database": {video: {"subset", "annotations": [...]}}}`,
+segment values may be strings as in the UM/BaS-Net `gt.json`). Rows keep the file
+order (videos in dataset order, segments in annotation order) because the W-TALC
+first-match rule and the THUMOS kit's GT-driven matching depend on that order.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wstal.errors import DataError
+
+# THUMOS'14 marks unclear intervals with this label in its official files; in a GT JSON an
+# annotation with this label becomes an ambiguous interval (as the Matlab kit treats it), not a class.
+AMBIGUOUS_LABEL = "Ambiguous"
+
+
+@dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """GT segments of one subset (seconds) plus ambiguous intervals and the snippet grid."""
+
+    classes: tuple[str, ...]  # every class name a prediction may use (label ids index this)
+    subset: str
+    videos: tuple[str, ...]  # video names of the subset, file order
+    segments: np.ndarray  # [N, 2] float64 seconds, rows in file order
+    segment_video: np.ndarray  # [N] int64 index into `videos`
+    segment_label: np.ndarray  # [N] int64 index into `classes`
+    ambiguous: np.ndarray  # [M, 2] float64 seconds
+    ambiguous_video: np.ndarray  # [M] int64 index into `videos`
+    snippet_seconds: float = 16.0 / 25.0  # grid of the `snippet` and `wtalc` protocols
+    source: str = "<memory>"
+
+    @property
+    def num_segments(self) -> int:
+        return int(self.segments.shape[0])
+
+    def video_index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.videos)}
+
+    def positives_per_class(self) -> np.ndarray:
+        """N_pos per class id (zero-length GT included: it counts but can never be matched)."""
+        return np.bincount(self.segment_label, minlength=len(self.classes))
+
+    def evaluated_classes(self) -> np.ndarray:
+        """Class ids with at least one GT segment in the subset: the classes the mAP averages."""
+        return np.flatnonzero(self.positives_per_class() > 0)
+
+    @classmethod
+    def from_dataset(cls, dataset, subset: str) -> "GroundTruth":
+        """GT of `subset` of a `wstal.data.Dataset` (features are not needed)."""
+        videos = dataset.subset(subset)  # raises DataError for an unknown subset
+        segs, seg_video, seg_label, amb, amb_video = [], [], [], [], []
+        for i, video in enumerate(videos):
+            segs.append(np.asarray(video.segments, dtype=np.float64).reshape(-1, 2))
+            seg_video.append(np.full(len(segs[-1]), i, dtype=np.int64))
+            seg_label.append(np.asarray(video.segment_labels, dtype=np.int64).reshape(-1))
+            amb.append(np.asarray(video.ambiguous, dtype=np.float64).reshape(-1, 2))
+            amb_video.append(np.full(len(amb[-1]), i, dtype=np.int64))
+        return cls(
+            classes=tuple(dataset.classes),
+            subset=subset,
+            videos=tuple(v.name for v in videos),
+            segments=np.concatenate(segs),
+            segment_video=np.concatenate(seg_video),
+            segment_label=np.concatenate(seg_label),
+            ambiguous=np.concatenate(amb),
+            ambiguous_video=np.concatenate(amb_video),
+            snippet_seconds=float(dataset.snippet_seconds),
+            source=f"dataset {dataset.name!r}",
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path, subset: str = "test", snippet_seconds: float = 16.0 / 25.0) -> "GroundTruth":
+        """GT of `subset` from an ActivityNet-style GT JSON.
+
+        Classes are taken from the whole file in order of first appearance, so that a
+        label used only in another subset is known (and simply has no GT here).
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(path, "ground-truth file not found") from None
+        except (OSError, ValueError) as exc:
+            raise DataError(path, f"not a readable JSON file ({exc})") from None
+        database = data.get("database") if isinstance(data, dict) else None
+        if not isinstance(database, dict):
+            raise DataError(path, 'expected a JSON object with a "database" mapping video -> annotations')
+
+        classes: dict[str, int] = {}
+        videos: list[str] = []
+        segs, seg_video, seg_label, amb, amb_video = [], [], [], [], []
+        subsets_seen: set[str] = set()
+        for name, entry in database.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("annotations", []), list):
+                raise DataError(path, f"video {name!r}: expected {{'subset', 'annotations': [...]}}")
+            subsets_seen.add(str(entry.get("subset")))
+            in_subset = entry.get("subset") == subset
+            if in_subset:
+                videos.append(name)
+            for k, ann in enumerate(entry.get("annotations", [])):
+                where = f"video {name!r} annotation {k}"
+                label = ann.get("label") if isinstance(ann, dict) else None
+                if not isinstance(label, str):
+                    raise DataError(path, f"{where}: missing string 'label'")
+                start, end = _parse_segment(ann.get("segment"), where, path)
+                if label == AMBIGUOUS_LABEL:
+                    if in_subset:
+                        amb.append((start, end))
+                        amb_video.append(len(videos) - 1)
+                    continue
+                class_id = classes.setdefault(label, len(classes))
+                if in_subset:
+                    segs.append((start, end))
+                    seg_video.append(len(videos) - 1)
+                    seg_label.append(class_id)
+        if not videos:
+            raise DataError(path, f"no video in subset {subset!r} (subsets: {sorted(subsets_seen)})")
+        return cls(
+            classes=tuple(classes),
+            subset=subset,
+            videos=tuple(videos),
+            segments=np.asarray(segs, dtype=np.float64).reshape(-1, 2),
+            segment_video=np.asarray(seg_video, dtype=np.int64),
+            segment_label=np.asarray(seg_label, dtype=np.int64),
+            ambiguous=np.asarray(amb, dtype=np.float64).reshape(-1, 2),
+            ambiguous_video=np.asarray(amb_video, dtype=np.int64),
+            snippet_seconds=float(snippet_seconds),
+            source=str(path),
+        )
+
+
+def _parse_segment(segment, where: str, path: Path) -> tuple[float, float]:
+    """[start, end] in seconds; numbers or numeric strings; finite and not inverted."""
+    if not isinstance(segment, (list, tuple)) or len(segment) != 2:
+        raise DataError(path, f"{where}: 'segment' must be [start, end], got {segment!r}")
+    try:
+        start, end = (float(v) for v in segment)
+    except (TypeError, ValueError):
+        raise DataError(path, f"{where}: segment {segment!r} is not numeric") from None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise DataError(path, f"{where}: segment {segment!r} is not finite")
+    if end < start:
+        raise DataError(path, f"{where}: segment end {end} < start {start}")
+    return start, end

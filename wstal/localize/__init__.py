@@ -1,0 +1,1 @@
+"""CAS -> detections: one module per method (CMCS scoring function, RSKP multi-threshold + NMS)."""

@@ -1,0 +1,104 @@
+"""RSKP / FAC-Net proposals: multi-threshold sweep, inner - outer score, NMS (spec `rskp.md` §9.2).
+
+Works in snippet indices like the released code, quirks included (each is part of the
+numbers it reports): the inner mean reaches one snippet past the run, a proposal
+covers one snippet more than its run, and NMS divides the intersection by the *other*
+proposal's inclusive length. Detections leave in seconds: snippet i starts at
+i * snippet_seconds, so a proposal stored as (s, e + 1) becomes [s, e + 1) x snippet_seconds.
+Ambiguous-interval deletion is a rule of the snippet evaluation protocol, not done here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wstal.methods.base import Detection
+
+
+@dataclass
+class ProposalConfig:
+    """The released code's constants (THUMOS'14)."""
+
+    class_threshold: float = 0.1  # classes with video score below it are skipped
+    threshold_start: float = 0.001
+    threshold_stop: float = 0.04  # exclusive, as np.arange
+    threshold_step: float = 0.002
+    min_length: int = 2  # snippets
+    outer_margin: float = 0.25  # share of the run length on each side
+    nms_threshold: float = 0.5
+
+    def thresholds(self) -> np.ndarray:
+        return np.arange(self.threshold_start, self.threshold_stop, self.threshold_step)
+
+
+@dataclass
+class Proposal:
+    """A proposal in snippet units: [start, end) with end = run end + 1."""
+
+    start: int
+    end: int
+    score: float
+
+
+def runs_above(values: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Maximal runs [s, e) (e exclusive) where values > threshold."""
+    mask = np.concatenate([[False], values > threshold, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(mask))
+    return [(int(s), int(e)) for s, e in zip(edges[0::2], edges[1::2])]
+
+
+def score_run(cas: np.ndarray, start: int, end: int, margin: float) -> float:
+    """inner - outer: inner = mean(cas[s : e + 1]); outer = the margin*L snippets on either side (0 if none)."""
+    length = end - start
+    total = cas.shape[0]
+    inner = float(cas[start:end + 1].mean())
+    left = cas[max(0, int(np.floor(start - margin * length))):start]
+    right = cas[end + 1:min(total - 1, int(np.floor(end + margin * length + 1)))]
+    outer_values = np.concatenate([left, right])
+    outer = float(outer_values.mean()) if outer_values.size else 0.0
+    return inner - outer
+
+
+def class_proposals(cas: np.ndarray, cfg: ProposalConfig) -> list[Proposal]:
+    """All thresholds' proposals of one class's CAS [T] (before NMS)."""
+    found = []
+    for threshold in cfg.thresholds():
+        for start, end in runs_above(cas, float(threshold)):
+            if end - start >= cfg.min_length:
+                found.append(Proposal(start, end + 1, score_run(cas, start, end, cfg.outer_margin)))
+    return found
+
+
+def overlap_over_other(kept: Proposal, other: Proposal) -> float:
+    """(min(end) - max(start) + 1) / (other.end - other.start + 1): the released code's NMS overlap."""
+    inter = min(kept.end, other.end) - max(kept.start, other.start) + 1
+    return inter / (other.end - other.start + 1)
+
+
+def nms(proposals: list[Proposal], threshold: float) -> list[Proposal]:
+    """Greedy hard NMS, highest score first (stable on ties); drops others overlapping more than `threshold`."""
+    remaining = sorted(proposals, key=lambda p: -p.score)
+    kept: list[Proposal] = []
+    while remaining:
+        best = remaining.pop(0)
+        kept.append(best)
+        remaining = [p for p in remaining if overlap_over_other(best, p) <= threshold]
+    return kept
+
+
+def localize(cas: np.ndarray, video_scores: np.ndarray, video_name: str, snippet_seconds: float,
+             cfg: ProposalConfig | None = None) -> list[Detection]:
+    """Detections of one video from its CAS [T, C] and video scores [C]."""
+    cfg = cfg or ProposalConfig()
+    detections = []
+    for c in np.flatnonzero(video_scores >= cfg.class_threshold):
+        for p in nms(class_proposals(cas[:, c], cfg), cfg.nms_threshold):
+            detections.append(Detection(video=video_name, label=int(c), score=p.score,
+                                        start=p.start * snippet_seconds, end=p.end * snippet_seconds))
+    return detections
+
+
+__all__ = ["ProposalConfig", "Proposal", "runs_above", "score_run", "class_proposals", "overlap_over_other",
+           "nms", "localize"]

@@ -1,0 +1,1 @@
+"""Presentation: run metrics -> tables, figures, claim verdicts (never trains anything)."""

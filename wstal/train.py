@@ -1,0 +1,369 @@
+"""The one training loop every method uses.
+
+The method (see `wstal.methods.base`) owns model, samples and losses; this loop owns
+everything that must be identical across methods so that their numbers are comparable
+and their runs survive a hard stop:
+
+* seeding: Python/NumPy/torch once, then `torch.manual_seed(step_seed(seed, step))` and
+  `ctx.rng = step_rng(seed, step)` per step, and an epoch order from
+  `step_rng(seed, epoch, stream=1)`. Every draw is a function of (seed, step), so a run
+  resumed from `model.pt` is bit-identical to an uninterrupted one on the CPU without
+  saving RNG states;
+* gradient accumulation: `train.batch_videos` per-video losses are summed into one
+  optimiser update (the papers' batch), items drawn continuously across epochs;
+* checkpoints (`model.pt`, atomic, `torch.load(weights_only=True)`-loadable), resume,
+  the divergence guard, progress output, timing and `train_log.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from wstal.data.records import Dataset
+from wstal.errors import ConfigError, DataError, TrainingDiverged
+from wstal.methods.base import Method, StepContext, config_to_dict, get_method
+from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wstal.utils.seeding import resolve_device, seed_everything, step_rng, step_seed
+
+CHECKPOINT = "model.pt"
+TRAIN_LOG = "train_log.jsonl"
+TRAIN_SUMMARY = "train_summary.json"
+CHECKPOINT_FORMAT = "wstal-checkpoint"
+CHECKPOINT_VERSION = 1
+BEST_ON_TEST_LABEL = (
+    "best-on-test: the best periodic evaluation on the test set (the papers' model selection); "
+    "not the primary result"
+)
+
+# A periodic evaluator: (method, model, device) -> evaluator dict with "average", "map", "tiou".
+PeriodicEval = Callable[[Method, nn.Module, torch.device], Mapping[str, Any]]
+
+
+# ------------------------------------------------------------------ sample order
+
+
+class EpochOrder:
+    """Item `g` of the endless stream of epoch-shuffled training samples.
+
+    Epoch `e` is the permutation `step_rng(seed, e, stream=1).permutation(n)`; item `g`
+    lives in epoch `g // n` at position `g % n`. A pure function of (seed, g): the
+    resumed run draws exactly the items the uninterrupted run drew.
+    """
+
+    def __init__(self, num_items: int, seed: int):
+        if num_items <= 0:
+            raise ConfigError("the method produced no training samples (empty train subset?)")
+        self.num_items = num_items
+        self.seed = seed
+        self._epoch = -1
+        self._perm: list[int] = []
+
+    def __call__(self, g: int) -> tuple[int, int]:
+        """(epoch, item index) of the g-th drawn sample."""
+        epoch, pos = divmod(g, self.num_items)
+        if epoch != self._epoch:
+            self._perm = step_rng(self.seed, epoch, stream=1).permutation(self.num_items).tolist()
+            self._epoch = epoch
+        return epoch, self._perm[pos]
+
+
+# ------------------------------------------------------------------ checkpoints
+
+
+def _plain(value: Any) -> Any:
+    """JSON-normalised copy (tuples -> lists) for comparing configs."""
+    return json.loads(json.dumps(value))
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load `model.pt` without running code (`weights_only=True`); clear error when corrupt."""
+    path = Path(path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError(path, "checkpoint not found") from None
+    except Exception as exc:  # corrupt, truncated or code-carrying file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(path, f"not a loadable wstal checkpoint ({first[:200]})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise DataError(path, "not a wstal checkpoint (missing format marker)")
+    return ckpt
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    atomic_write_bytes(path, lambda handle: torch.save(state, handle))
+
+
+@dataclass
+class _Progress:
+    """A tqdm bar on a terminal, plain periodic log lines otherwise (logs, SLURM, CI)."""
+
+    mode: str  # "bar" | "log" | "none"
+    total: int
+    start: int
+    label: str
+    _bar: Any = None
+    _every: int = 1
+    _t0: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, initial=self.start, desc=self.label, dynamic_ncols=True)
+        self._every = max(1, self.total // 10)
+
+    def update(self, step: int, total_loss: float) -> None:
+        done = step + 1
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix(loss=f"{total_loss:.4f}", refresh=False)
+        elif self.mode == "log" and (done % self._every == 0 or done == self.total):
+            rate = (done - self.start) / max(time.perf_counter() - self._t0, 1e-9)
+            print(f"[{self.label}] step {done}/{self.total} loss {total_loss:.4f} ({rate:.1f} it/s)",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _progress_mode(progress: bool | str | None) -> str:
+    if progress is None:
+        return "bar" if sys.stderr.isatty() else "log"
+    if progress is True:
+        return "bar"
+    if progress is False:
+        return "none"
+    if progress not in ("bar", "log", "none"):
+        raise ConfigError(f"progress must be bar|log|none, got {progress!r}")
+    return progress
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory of this process: CUDA allocator peak on GPU, peak RSS on the CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+
+
+# ------------------------------------------------------------------ the loop
+
+
+def train(
+    method_name: str,
+    config: Any,
+    dataset: Dataset,
+    out_dir: str | Path,
+    seed: int,
+    device: str = "auto",
+    resume: bool = True,
+    progress: bool | str | None = None,
+    experiment: str | None = None,
+    periodic_eval: PeriodicEval | None = None,
+) -> dict:
+    """Train `method_name` with `config` on `dataset` into `out_dir`; return the summary.
+
+    `out_dir/model.pt` with step < steps is resumed (unless `resume=False`); a finished
+    run is not retrained, its summary is returned. `experiment` names the run in
+    messages (default: the folder name). `periodic_eval` scores the model on the test
+    set every `train.eval_every` steps (default: `wstal.run.score_model`).
+    """
+    out_dir = Path(out_dir)
+    experiment = experiment or out_dir.name
+    steps = int(config.train.steps)
+    batch = int(config.train.batch_videos)
+    if steps <= 0 or batch <= 0:
+        raise ConfigError(f"{experiment}: train.steps and train.batch_videos must be positive "
+                          f"(got {steps}, {batch})")
+    dev = resolve_device(device)
+    config_dict = config_to_dict(config)
+    ckpt_path = out_dir / CHECKPOINT
+
+    previous = _resumable_checkpoint(ckpt_path, method_name, config_dict, experiment) if resume else None
+    if previous is not None and previous["step"] >= steps:
+        return _finished_summary(out_dir, previous)
+
+    seed_everything(seed)
+    method = get_method(method_name)(config, dataset)
+    method.prepare()
+    model = method.build_model().to(dev)
+    optimizer = method.build_optimizer(model)
+    start, prior_wall, best, history = 0, 0.0, None, []
+    if previous is not None:
+        model.load_state_dict(previous["model"])
+        optimizer.load_state_dict(previous["optimizer"])
+        start = int(previous["step"])
+        prior_wall = float(previous.get("train_wall_s", 0.0))
+        best = previous.get("best_on_test")
+        history = list(previous.get("eval_history", []))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_lines = _kept_log_lines(out_dir / TRAIN_LOG, start)
+    atomic_write_text(out_dir / TRAIN_LOG, "".join(log_lines))
+
+    items = method.train_items()
+    order = EpochOrder(len(items), seed)
+    eval_every = int(getattr(config.train, "eval_every", 0) or 0)
+    ckpt_every = int(getattr(config.train, "checkpoint_every", 0) or 0)
+    if eval_every and periodic_eval is None:
+        from wstal.run import score_model
+
+        periodic_eval = score_model
+
+    def checkpoint(step_done: int, wall: float) -> None:
+        _save_checkpoint(ckpt_path, {
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+            "method": method_name, "experiment": experiment, "seed": int(seed),
+            "step": int(step_done), "total_steps": steps, "config": config_dict,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "best_on_test": best, "eval_history": history,
+            "train_wall_s": float(wall), "device": str(dev),
+        })
+
+    bar = _Progress(_progress_mode(progress), steps, start, experiment)
+    t0 = time.perf_counter()
+    last: dict[str, float] = {}
+    log = open(out_dir / TRAIN_LOG, "a", encoding="utf-8")
+    try:
+        for step in range(start, steps):
+            torch.manual_seed(step_seed(seed, step))
+            epoch, _ = order(step * batch)
+            ctx = StepContext(step=step, epoch=epoch, rng=step_rng(seed, step), device=dev, total_steps=steps)
+            model.train()
+            optimizer.zero_grad(set_to_none=True)
+            last = {}
+            for k in range(batch):
+                _, index = order(step * batch + k)
+                losses = method.loss(model, items[index], ctx)
+                total = losses["total"]
+                value = float(total.detach())
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"experiment {experiment!r} (seed {seed}): loss is {value} at step {step} "
+                        f"(video {k + 1}/{batch} of the batch); last good checkpoint kept at {ckpt_path}")
+                total.backward()
+                for name, tensor in losses.items():
+                    last[name] = last.get(name, 0.0) + float(tensor.detach())
+            _check_gradients(model, experiment, seed, step, ckpt_path)
+            optimizer.step()
+            method.after_step(model, ctx)
+            log.write(json.dumps({"step": step, "epoch": epoch, **last}) + "\n")
+            log.flush()
+            done = step + 1
+            if eval_every and (done % eval_every == 0 or done == steps):
+                best, history = _periodic(periodic_eval, method, model, dev, done, best, history)
+            bar.update(step, last.get("total", float("nan")))
+            if (ckpt_every and done % ckpt_every == 0) or done == steps:
+                checkpoint(done, prior_wall + time.perf_counter() - t0)
+    finally:
+        log.close()
+        bar.close()
+
+    wall = time.perf_counter() - t0
+    summary = {
+        "method": method_name, "experiment": experiment, "seed": int(seed),
+        "steps": steps, "batch_videos": batch, "resumed_from_step": start,
+        "device": str(dev), "final_losses": last, "best_on_test": best,
+        "timing": {
+            "train_wall_s": prior_wall + wall,
+            "session_wall_s": wall,
+            "iterations_per_s": (steps - start) / wall if wall > 0 else None,
+            "peak_memory_mb": peak_memory_mb(dev),
+        },
+    }
+    atomic_write_json(out_dir / TRAIN_SUMMARY, summary)
+    return summary
+
+
+def _resumable_checkpoint(path: Path, method_name: str, config_dict: dict, experiment: str) -> dict | None:
+    """The existing checkpoint if it belongs to this run; a foreign one is an error, not overwritten."""
+    if not path.exists():
+        return None
+    ckpt = load_checkpoint(path)
+    if ckpt.get("method") != method_name:
+        raise ConfigError(f"{path}: checkpoint is of method {ckpt.get('method')!r}, not {method_name!r}; "
+                          f"use --no-resume or another --out")
+    if _plain(ckpt.get("config")) != _plain(config_dict):
+        differing = _differing_keys(_plain(ckpt.get("config")), _plain(config_dict))
+        raise ConfigError(f"{path}: checkpoint of {experiment!r} was trained with a different config "
+                          f"({', '.join(differing[:5])}); use --no-resume or another --out")
+    return ckpt
+
+
+def _differing_keys(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(set(a) | set(b))
+        return [d for k in keys for d in _differing_keys(a.get(k), b.get(k), f"{prefix}{k}.")]
+    return [] if a == b else [prefix.rstrip(".")]
+
+
+def _finished_summary(out_dir: Path, ckpt: dict) -> dict:
+    """A finished run is not retrained: return (and if missing, rebuild) its summary."""
+    path = out_dir / TRAIN_SUMMARY
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # rebuilt below from the checkpoint, which is the source of truth
+    summary = {
+        "method": ckpt["method"], "experiment": ckpt.get("experiment"), "seed": ckpt.get("seed"),
+        "steps": ckpt["total_steps"], "batch_videos": ckpt["config"]["train"]["batch_videos"],
+        "resumed_from_step": ckpt["step"], "device": ckpt.get("device"), "final_losses": {},
+        "best_on_test": ckpt.get("best_on_test"),
+        "timing": {"train_wall_s": ckpt.get("train_wall_s"), "session_wall_s": 0.0,
+                   "iterations_per_s": None, "peak_memory_mb": None},
+    }
+    atomic_write_json(path, summary)
+    return summary
+
+
+def _kept_log_lines(path: Path, start: int) -> list[str]:
+    """Log lines of steps before `start`: steps after the last checkpoint are redone."""
+    if start == 0 or not path.exists():
+        return []
+    kept = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a hard stop
+        if isinstance(entry, dict) and isinstance(entry.get("step"), int) and entry["step"] < start:
+            kept.append(line + "\n")
+    return kept
+
+
+def _check_gradients(model: nn.Module, experiment: str, seed: int, step: int, ckpt_path: Path) -> None:
+    """A finite loss can still give NaN/Inf gradients; an update with them would poison the model."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if grads and not bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
+        raise TrainingDiverged(f"experiment {experiment!r} (seed {seed}): NaN/Inf gradient at step {step}; "
+                               f"last good checkpoint kept at {ckpt_path}")
+
+
+def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: torch.device, step: int,
+              best: dict | None, history: list) -> tuple[dict | None, list]:
+    """Score on the test set (labelled best-on-test, the papers' selection); training mode restored."""
+    result = evaluate(method, model, device)
+    model.train()
+    average = float(result["average"])
+    history = history + [{"step": step, "average": average}]
+    if best is None or average > best["average"]:
+        best = {"label": BEST_ON_TEST_LABEL, "step": step, "average": average,
+                "tiou": [float(t) for t in result["tiou"]], "map": [float(m) for m in result["map"]],
+                "protocol": str(result.get("protocol", ""))}
+    return best, history
+
+
+__all__ = ["train", "load_checkpoint", "EpochOrder", "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
