@@ -25,4 +25,4 @@ rule prepare:
     threads: 1
     shell:
         "{ENV} wstal prepare --dataset {config[dataset]} --scale {config[scale]} --data-variant {wildcards.data_variant} "
-        "--out {params.out} {params.sources} 2> {log}"
+        "--out {params.out} {params.sources} > {log} 2>&1"

@@ -18,8 +18,7 @@ rule evaluate:
         f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.tsv"
     threads: THREADS
     shell:
-        "{ENV} wstal evaluate --run {params.run} --variant {wildcards.variant} --dataset {params.data} "
-        "--device {config[device]} 2> {log}"
+        "{ENV} wstal evaluate --run {params.run} --variant {wildcards.variant} > {log} 2>&1"
 
 
 rule evaluate_protocol:

@@ -11,7 +11,7 @@ def figure_method(artifact):
 rule figure:
     input:
         metrics=lambda wc: artifact_inputs(CATALOG, LAYOUT, wc.artifact, SEEDS),
-        catalog="config/catalog.yaml",
+        catalog=str(CATALOG.path),
         code=lambda wc: job_sources("figure", figure_method(wc.artifact), METHODS),
     output:
         pdf="figures/{artifact}.pdf",
@@ -27,4 +27,4 @@ rule figure:
     threads: THREADS
     shell:
         "{ENV} wstal figure {wildcards.artifact} --dataset {config[dataset]} --scale {config[scale]} "
-        "--seeds {params.seeds} 2> {log}"
+        "--seeds {params.seeds} > {log} 2>&1"

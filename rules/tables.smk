@@ -5,7 +5,7 @@
 rule table:
     input:
         metrics=lambda wc: artifact_inputs(CATALOG, LAYOUT, wc.artifact, SEEDS),
-        catalog="config/catalog.yaml",
+        catalog=str(CATALOG.path),
         code=job_sources("table"),
     output:
         tex=report("tables/{artifact}.tex", caption="report/artifact.rst", category="Tables",
@@ -22,13 +22,13 @@ rule table:
         f"{LOGS}/table/{{artifact}}.log",
     shell:
         "wstal table {wildcards.artifact} --dataset {config[dataset]} --scale {config[scale]} "
-        "--seeds {params.seeds} --quiet 2> {log}"
+        "--seeds {params.seeds} --quiet > {log} 2>&1"
 
 
 rule summary:
     input:
         metrics=[f for name in ARTIFACTS for f in artifact_inputs(CATALOG, LAYOUT, name, SEEDS)],
-        catalog="config/catalog.yaml",
+        catalog=str(CATALOG.path),
         code=job_sources("summary"),
     output:
         report(str(LAYOUT.summary), caption="report/summary.rst", category="Summary"),
@@ -39,4 +39,4 @@ rule summary:
         f"{LOGS}/summary.log",
     shell:
         "wstal summary --dataset {config[dataset]} --scale {config[scale]} --seeds {params.seeds} "
-        "--artifacts {params.artifacts} 2> {log}"
+        "--artifacts {params.artifacts} > {log} 2>&1"

@@ -35,4 +35,4 @@ rule train:
         "if [ -e $marker ]; then restart=--no-resume; rm -f $marker; fi; "
         "{ENV} wstal train --experiment {wildcards.experiment} --seed {wildcards.seed} "
         "--dataset {config[dataset]} --data {params.data} --scale {config[scale]} --out {params.out} "
-        "--device {config[device]} --threads {threads} --progress log $restart 2> {log} && touch $marker"
+        "--device {config[device]} --threads {threads} --progress log $restart > {log} 2>&1 && touch $marker"

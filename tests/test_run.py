@@ -120,3 +120,32 @@ def test_classification_map_hand_computed():
     # class 0: ranking v0 (hit), v1, v2 (hit) -> AP = (1/1 + 2/3) / 2; class 1: v1 first -> AP = 1
     expected = 100 * ((1 + 2 / 3) / 2 + 1) / 2
     assert classification_map(scores, videos, 2) == pytest.approx(expected)
+
+
+def test_periodic_evaluation_uses_the_evaluator_and_reaches_metrics(tmp_path):
+    """`train.eval_every` scores on the test set during training; metrics.json keeps it labelled, apart."""
+    catalog_text = __import__("toy_method").TOY_CATALOG.replace(
+        "overrides: {hidden: 4}", 'overrides: {hidden: 4, "train.eval_every": 2}')
+    catalog = load_catalog(write_toy_catalog(tmp_path, catalog_text))
+    data = save_dataset(toy_dataset(), tmp_path / "data")
+    run = tmp_path / "run"
+    summary = train_run("toy_small", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    best = summary["best_on_test"]
+    assert best["step"] in (2, 4, 6) and best["protocol"] == "activitynet" and "best-on-test" in best["label"]
+    history = load_checkpoint(run / "model.pt")["eval_history"]
+    assert [h["step"] for h in history] == [2, 4, 6]
+    assert best["average"] == max(h["average"] for h in history)
+    metrics = evaluate_run(run, "default")
+    assert metrics["best_on_test"] == best
+    if best["step"] == 6:  # the final model was the best: same number both ways
+        assert metrics["average"] == pytest.approx(best["average"])
+
+
+def test_changed_experiment_does_not_overwrite_config_json(toy_setup):
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    train_run("toy_small", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    before = (run / "config.json").read_text()
+    with pytest.raises(ConfigError, match="different config"):
+        train_run("toy_base", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    assert (run / "config.json").read_text() == before

@@ -31,7 +31,7 @@ from wstal.errors import ConfigError
 from wstal.evaluation.ground_truth import GroundTruth
 from wstal.evaluation.matching import OVERLAPS, candidate_pairs
 from wstal.evaluation.precision import AP_RULES
-from wstal.evaluation.predictions import PredictionArrays, load_predictions, to_arrays
+from wstal.evaluation.predictions import PredictionArrays, load_predictions, ranking_order, to_arrays
 
 prepare_predictions = to_arrays  # validate once, evaluate under several protocols
 from wstal.evaluation.protocols import AMBIGUOUS_RULES, MATCHERS, PROTOCOLS, UNITS, Protocol
@@ -44,7 +44,7 @@ def evaluate_detections(gt: GroundTruth, predictions: Any, protocol: str | Proto
     """Per-class AP and mAP (in %) at each tIoU threshold under `protocol`."""
     proto = protocol if isinstance(protocol, Protocol) else PROTOCOLS.get(protocol)
     thresholds = check_tious(tious)
-    preds = to_arrays(predictions, gt)
+    preds = to_arrays(predictions, gt)  # validated, in ranking order
     npos = gt.positives_per_class()
     evaluated = np.flatnonzero(npos > 0)
     has_gt = npos > 0
@@ -63,8 +63,6 @@ def evaluate_detections(gt: GroundTruth, predictions: Any, protocol: str | Proto
     if rule.delete_before:
         preds, pred_seg, touching = preds.select(~touching), pred_seg[~touching], touching[~touching]
 
-    order = ranking_order(preds)
-    preds, pred_seg, touching = preds.select(order), pred_seg[order], touching[order]
     num_classes = len(gt.classes)
     tp = MATCHERS.get(proto.matching)(
         preds.video * num_classes + preds.label, pred_seg,
@@ -99,11 +97,6 @@ def evaluate_detections(gt: GroundTruth, predictions: Any, protocol: str | Proto
         "num_ground_truth": gt.num_segments,
         "switches": proto.switches(),
     }
-
-
-def ranking_order(preds: PredictionArrays) -> np.ndarray:
-    """Score descending; ties by video (subset order), start, end: independent of input order."""
-    return np.lexsort((preds.segments[:, 1], preds.segments[:, 0], preds.video, -preds.score))
 
 
 def check_tious(tious: Sequence[float]) -> np.ndarray:
@@ -145,12 +138,16 @@ def _average_precision(labels, tp, kept, npos, evaluated, rule) -> np.ndarray:
     """AP [len(evaluated), K]; rows of `labels`/`tp`/`kept` are in ranking order."""
     ap = np.zeros((len(evaluated), tp.shape[1]))
     by_class = np.argsort(labels, kind="stable")  # keeps the ranking inside each class
-    bounds = np.searchsorted(labels[by_class], evaluated), np.searchsorted(labels[by_class], evaluated, "right")
+    sorted_labels = labels[by_class]
+    lo, hi = np.searchsorted(sorted_labels, evaluated), np.searchsorted(sorted_labels, evaluated, "right")
+    all_kept = bool(kept.all())
     for i, c in enumerate(evaluated):
-        rows = by_class[bounds[0][i]:bounds[1][i]]
-        for k in range(tp.shape[1]):
-            mask = kept[rows, k]
-            ap[i, k] = rule(tp[rows, k][mask], int(npos[c]))
+        rows = by_class[lo[i]:hi[i]]
+        if all_kept:
+            ap[i] = rule(tp[rows], int(npos[c]))
+        else:
+            for k in range(tp.shape[1]):
+                ap[i, k] = rule(tp[rows, k][kept[rows, k], None], int(npos[c]))[0]
     return ap
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from wstal.data.records import Dataset
 from wstal.errors import ConfigError, DataError
 from wstal.methods.base import Detection, Method, apply_overrides, config_from_dict, config_to_dict, get_method
-from wstal.train import CHECKPOINT, TRAIN_SUMMARY, load_checkpoint, peak_memory_mb, train
+from wstal.train import CHECKPOINT, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb, train
 from wstal.utils.atomic import atomic_write_json
 from wstal.utils.provenance import provenance
 from wstal.utils.seeding import resolve_device
@@ -72,6 +72,8 @@ def train_run(
         raise ConfigError(f"experiment {experiment!r} needs data variant {exp.data_variant!r} but {dataset_dir} "
                           f"was prepared as {prepared_variant!r}")
     out_dir = Path(out_dir)
+    if resume:
+        check_resumable(out_dir, exp.method, config, experiment)  # config.json must keep matching model.pt
     atomic_write_json(out_dir / RUN_CONFIG, {
         "experiment": experiment, "method": exp.method, "data_variant": exp.data_variant,
         "dataset": dataset_name or dataset.name, "dataset_dir": str(Path(dataset_dir).resolve()),

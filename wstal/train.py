@@ -287,6 +287,11 @@ def train(
     return summary
 
 
+def check_resumable(out_dir: str | Path, method_name: str, config: Any, experiment: str) -> None:
+    """Raise if `out_dir/model.pt` belongs to another method or config (before touching the folder)."""
+    _resumable_checkpoint(Path(out_dir) / CHECKPOINT, method_name, config_to_dict(config), experiment)
+
+
 def _resumable_checkpoint(path: Path, method_name: str, config_dict: dict, experiment: str) -> dict | None:
     """The existing checkpoint if it belongs to this run; a foreign one is an error, not overwritten."""
     if not path.exists():
@@ -366,4 +371,4 @@ def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: 
     return best, history
 
 
-__all__ = ["train", "load_checkpoint", "EpochOrder", "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
+__all__ = ["train", "check_resumable", "load_checkpoint", "EpochOrder", "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]

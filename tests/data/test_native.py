@@ -53,14 +53,19 @@ def test_round_trip(tmp_path):
     assert loaded.meta["seed"] == 0 and loaded.meta["source_format"] == "wstal"
     base = loaded.videos[0].features.base
     assert all(v.features.base is base for v in loaded.videos)  # views into one contiguous array
+    assert isinstance(base, np.memmap) and loaded.videos[0].features.flags.writeable  # copy-on-write map
+    in_memory = read_native(tmp_path / "ds", mmap=False)
+    assert records(in_memory) == records(original) and not isinstance(in_memory.videos[0].features.base, np.memmap)
 
 
-def test_memory_mapped_read(tmp_path):
+def test_memory_map_is_copy_on_write(tmp_path):
     original = small_dataset()
     write_native(original, tmp_path / "ds")
+    before = (tmp_path / "ds" / "features.npz").read_bytes()
     mapped = read_native(tmp_path / "ds", mmap=True)
-    assert records(mapped) == records(original)
-    assert isinstance(mapped.videos[2].features.base, np.memmap)
+    mapped.videos[2].features[:] = 0.0  # a method normalising features in place must not touch the file
+    assert (tmp_path / "ds" / "features.npz").read_bytes() == before
+    assert records(read_native(tmp_path / "ds")) == records(original)
 
 
 def test_no_pickle_anywhere(tmp_path):
@@ -132,14 +137,40 @@ def test_pickled_member_is_refused(tmp_path):
         content = {k: npz[k] for k in npz.files}
     content["features"] = np.array([content["features"]], dtype=object)
     np.savez(path, **content)
-    with pytest.raises(DataError, match="corrupt or truncated .npz") as exc:
-        read_native(tmp_path / "ds")
-    assert "pickle" in str(exc.value).lower()
-    with pytest.raises(DataError, match="holds Python objects"):
+    for mmap in (False, None, True):
+        with pytest.raises(DataError, match="features.npy holds Python objects"):
+            read_native(tmp_path / "ds", mmap=mmap)
+    np.savez_compressed(path, **content)  # compressed members go through NumPy's reader: still no pickle
+    with pytest.raises(DataError, match="corrupt or truncated .npz.*allow_pickle"):
+        read_native(tmp_path / "ds", mmap=False)
+
+
+def test_compressed_archive_reads_but_does_not_map(tmp_path):
+    original = small_dataset()
+    write_native(original, tmp_path / "ds")
+    path = tmp_path / "ds" / "features.npz"
+    with np.load(path) as npz:
+        content = {k: npz[k] for k in npz.files}
+    np.savez_compressed(path, **content)
+    assert records(read_native(tmp_path / "ds")) == records(original)  # default: read what cannot be mapped
+    with pytest.raises(DataError, match="compressed and cannot be memory-mapped"):
         read_native(tmp_path / "ds", mmap=True)
 
 
-@pytest.mark.parametrize("mmap", [False, True])
+def test_crc_check_catches_a_flipped_feature_byte(tmp_path):
+    write_native(small_dataset(), tmp_path / "ds")
+    path = tmp_path / "ds" / "features.npz"
+    assert read_native(tmp_path / "ds", check_crc=True).features_loaded
+    raw = bytearray(path.read_bytes())
+    position = raw.index(b"features.npy") + 200  # inside the float data of the first member
+    raw[position] ^= 0x01
+    path.write_bytes(bytes(raw))
+    read_native(tmp_path / "ds")  # a flipped low bit is still a finite float: only the CRC can tell
+    with pytest.raises(DataError, match="CRC mismatch"):
+        read_native(tmp_path / "ds", check_crc=True)
+
+
+@pytest.mark.parametrize("mmap", [False, None, True])
 def test_truncated_features(tmp_path, mmap):
     write_native(small_dataset(), tmp_path / "ds")
     path = tmp_path / "ds" / "features.npz"

@@ -213,3 +213,47 @@ def test_unknown_or_bad_knobs_are_one_line_config_errors():
     with pytest.raises(ConfigError, match="unknown synthetic scale"):
         make_config("huge")
     assert parse_assignments(["context=0", "noise = 1.5"]) == {"context": "0", "noise": "1.5"}
+
+
+def test_cli_writes_a_dataset_that_loads_back_identically(tmp_path, capsys):
+    from wstal.cli import main
+    from wstal.data.io import load_dataset
+
+    out = tmp_path / "synth"
+    assert main(["synth", "--out", str(out), "--scale", "smoke", "--seed", "2", "--set", "context=0.2",
+                 "--describe"]) == 0
+    printed = capsys.readouterr().out
+    assert "static-context share (%)" in printed and "thumos14" in printed
+    loaded = load_dataset(out)
+    expected = generate(smoke(seed=2, context=0.2))
+    assert loaded.meta["knobs"] == expected.meta["knobs"] and loaded.meta["scale"] == "smoke"
+    for a, b in zip(loaded.videos, expected.videos):
+        assert a.name == b.name and np.array_equal(a.features, b.features) and np.array_equal(a.motion, b.motion)
+        assert np.array_equal(a.segments, b.segments) and a.labels == b.labels
+
+
+def test_cli_unknown_knob_is_a_one_line_error(capsys):
+    from wstal.cli import main
+
+    assert main(["synth", "--describe", "--scale", "smoke", "--set", "contxt=0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown synthetic knob 'contxt'" in err and "completeness" in err
+
+
+def test_layout_keeps_the_real_annotations(thumos_reduced):
+    from wstal.data.reduced import read_reduced
+    from wstal.data.synthetic.layout import generate_on_layout
+
+    real = read_reduced(thumos_reduced)
+    ds = generate_on_layout(make_config("smoke", {"stream_dim": 4}), thumos_reduced)
+    assert [v.name for v in ds.videos] == [v.name for v in real.videos] and ds.classes == real.classes
+    rows = {(r["statistic"], r["subset"]): r for r in describe(ds)}
+    for statistic in ("videos", "instances", "instance length median (s)", "multi-label share (%)",
+                      "videos with ambiguous", "duration median (s)"):
+        for subset in ("validation", "test"):
+            row = rows[(statistic, subset)]
+            if row["thumos14"] is not None:
+                assert row[ds.name] == pytest.approx(row["thumos14"], abs=0.051), (statistic, subset)
+    video = ds.video("video_test_0000004")
+    assert video.motion.shape == (video.num_snippets,)
+    assert sum(planted_mask(ds, v, "context").sum() for v in ds.videos) > 0

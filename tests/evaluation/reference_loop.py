@@ -166,16 +166,16 @@ def _gt_driven(preds, class_gts, amb_by_video, tious) -> list[list[bool]]:
     by_video = {}
     for rank, p in enumerate(preds):
         by_video.setdefault(p[1], []).append(rank)
+    # overlap of every GT with every detection of its video, computed once for all thresholds
+    overlaps = [[(r, kit_overlap((preds[r][2], preds[r][3]), (g[2], g[3]))) for r in by_video.get(g[0], [])]
+                for _, g in class_gts]
     flags = []
     for theta in tious:
         matched = set()
-        for _, g in class_gts:
+        for candidates in overlaps:
             best, best_rank = -1.0, None
-            for r in by_video.get(g[0], []):
-                if r in matched:
-                    continue
-                value = kit_overlap((preds[r][2], preds[r][3]), (g[2], g[3]))
-                if value > best:
+            for r, value in candidates:
+                if r not in matched and value > best:
                     best, best_rank = value, r
             if best_rank is not None and best > theta:
                 matched.add(best_rank)

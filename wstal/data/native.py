@@ -5,7 +5,7 @@ file reads on its own), features are one contiguous float32 array `[sum T, D]` w
 int64 `offsets [V+1]` (video v is rows `offsets[v]:offsets[v+1]`) and optional float32
 `motion [sum T]`, saved uncompressed with `allow_pickle=False`. One big array loads in
 one read (no per-video pickle objects), every video is a zero-copy view into it, and
-because the zip member is stored uncompressed it can be memory-mapped (`mmap=True`).
+because the zip member is stored uncompressed it is memory-mapped (see `read_native`).
 An annotation-only dataset (`features_loaded=False`) is written without `features.npz`.
 """
 
@@ -88,8 +88,17 @@ def _annotations(dataset: Dataset) -> dict:
 # ----------------------------------------------------------------------------- reading
 
 
-def read_native(directory: str | Path, *, mmap: bool = False) -> Dataset:
-    """Read and validate a `wstal`-format folder; `mmap=True` maps the features instead of reading them."""
+def read_native(directory: str | Path, *, mmap: bool | None = None, check_crc: bool = False) -> Dataset:
+    """Read and validate a `wstal`-format folder.
+
+    Features are memory-mapped copy-on-write by default (`mmap=None`: map stored members,
+    read compressed ones): writable arrays, pages shared through the page cache by jobs
+    that read the same dataset, and no allocation of one huge fresh buffer (which on
+    hosts with THP defrag can stall for seconds). `mmap=True` requires mapping, `False`
+    reads into memory. `check_crc=True` verifies each member's zip CRC (~0.5 s/GB; off by
+    default, the pickled format has no checksum either). Our writers replace files by
+    rename, so a mapped file is never truncated under a running job.
+    """
     folder = Path(directory)
     ann_path = folder / ANNOTATIONS_FILE
     doc = _load_json(ann_path)
@@ -101,7 +110,7 @@ def read_native(directory: str | Path, *, mmap: bool = False) -> Dataset:
     entries = _field(doc, "videos", list, ann_path, "")
     features_loaded = header["features_loaded"]
     if features_loaded:
-        features, offsets, motion = _read_features(folder / FEATURES_FILE, len(entries), mmap)
+        features, offsets, motion = _read_features(folder / FEATURES_FILE, len(entries), mmap, check_crc)
     videos = []
     for index, entry in enumerate(entries):
         where = f"videos[{index}]"
@@ -189,8 +198,10 @@ def _class_ids(entry: dict, key: str, class_ids: dict[str, int], path: Path, whe
     return ids
 
 
-def _read_features(path: Path, count: int, mmap: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    members = _read_npz(path, mmap)
+def _read_features(
+    path: Path, count: int, mmap: bool | None, check_crc: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    members = _read_npz(path, mmap, check_crc)
     for key in ("features", "offsets"):
         if key not in members:
             raise DataError(path, f"missing array {key!r}")
@@ -214,26 +225,34 @@ _NPZ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EO
                NotImplementedError, RuntimeError, MemoryError, zlib.error)
 
 
-def _read_npz(path: Path, mmap: bool) -> dict[str, np.ndarray]:
+def _read_npz(path: Path, mmap: bool | None, check_crc: bool) -> dict[str, np.ndarray]:
+    """Every `.npy` member of the archive; stored members are read (or mapped) in place, in one call."""
     if not path.is_file():
         raise DataError(path, "file not found (the annotations say features are present)")
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [info.filename for info in archive.infolist()]
-            if mmap:
-                return {name[:-4]: _map_member(path, archive.getinfo(name)) for name in names if name.endswith(".npy")}
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+            arrays = {}
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                if info.compress_type == zipfile.ZIP_STORED:
+                    arrays[info.filename[:-4]] = _stored_member(path, info, mmap is not False, check_crc)
+                elif mmap:
+                    raise DataError(path, f"{info.filename} is compressed and cannot be memory-mapped")
+                else:  # compressed (np.savez_compressed): NumPy's reader, pickles still refused
+                    with archive.open(info) as member:
+                        arrays[info.filename[:-4]] = np.lib.format.read_array(member, allow_pickle=False)
+            return arrays
     except DataError:
         raise
     except _NPZ_ERRORS as exc:
         raise DataError(path, f"corrupt or truncated .npz ({' '.join(str(exc).split())[:120]})") from None
 
 
-def _map_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray:
-    """Memory-map one uncompressed `.npy` member of the zip (np.load cannot map inside a .npz)."""
-    if info.compress_type != zipfile.ZIP_STORED:
-        raise DataError(path, f"{info.filename} is compressed and cannot be memory-mapped")
+def _stored_member(path: Path, info: zipfile.ZipInfo, mmap: bool, check_crc: bool) -> np.ndarray:
+    """One uncompressed `.npy` member, read straight into its final buffer (np.load would go
+    through zipfile's stream and copy twice) or memory-mapped (np.load cannot map inside a .npz)."""
+    where = f"{path}:{info.filename}"
     with open(path, "rb") as handle:
         handle.seek(info.header_offset)
         local = handle.read(30)
@@ -242,13 +261,30 @@ def _map_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray:
         name_len, extra_len = struct.unpack("<HH", local[26:30])
         start = info.header_offset + 30 + name_len + extra_len
         handle.seek(start)
-        shape, fortran, dtype = read_npy_header(handle, f"{path}:{info.filename}")
+        shape, fortran, dtype = read_npy_header(handle, where)
         data_offset = handle.tell()
-    if dtype.hasobject:
-        raise DataError(path, f"{info.filename} holds Python objects; the wstal format allows plain arrays only")
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if data_offset - start + nbytes > info.file_size:
-        raise DataError(path, f"{info.filename}: truncated array data")
-    if nbytes == 0:
-        return np.zeros(shape, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r", offset=data_offset, shape=shape, order="F" if fortran else "C")
+        if dtype.hasobject:
+            raise DataError(path, f"{info.filename} holds Python objects; the wstal format allows plain arrays only")
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if data_offset - start + nbytes != info.file_size:
+            raise DataError(path, f"{info.filename}: array data does not fill the zip member (truncated?)")
+        order = "F" if fortran else "C"
+        if nbytes == 0:
+            array = np.zeros(shape, dtype=dtype, order=order)
+        elif mmap:
+            array = np.memmap(path, dtype=dtype, mode="c", offset=data_offset, shape=shape, order=order)
+        else:
+            array = np.empty(shape, dtype=dtype, order=order)
+            if handle.readinto(memoryview(array.reshape(-1, order="A")).cast("B")) != nbytes:
+                raise DataError(path, f"{info.filename}: truncated array data")
+    if check_crc:
+        header_crc = zlib.crc32(_member_prefix(path, start, data_offset))  # the zip CRC covers the .npy header too
+        if zlib.crc32(memoryview(array.reshape(-1, order="A")).cast("B"), header_crc) != info.CRC:
+            raise DataError(path, f"{info.filename}: CRC mismatch (the file is corrupt)")
+    return array
+
+
+def _member_prefix(path: Path, start: int, data_offset: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        return handle.read(data_offset - start)

@@ -100,38 +100,41 @@ def candidate_pairs(pred_key: np.ndarray, pred_seg: np.ndarray, gt_key: np.ndarr
     return np.concatenate(out_p), np.concatenate(out_g), np.concatenate(out_o)
 
 
-def greedy_assign(proposer: np.ndarray, resource: np.ndarray, proposer_rank: np.ndarray,
-                  num_proposers: int, num_resources: int) -> np.ndarray:
+def greedy_assign(proposer: np.ndarray, resource: np.ndarray, rank: np.ndarray, num_resources: int) -> np.ndarray:
     """Sequential greedy assignment, computed in parallel rounds.
 
-    Entries `(proposer[i], resource[i])` are the allowed pairs, already sorted so that each
-    proposer's entries appear in its order of preference. Proposers act in increasing
-    `proposer_rank` (distinct per competing proposer); each takes its first still-free
-    resource. Returns the resource taken by each proposer, or -1.
+    Entries `(proposer[i], resource[i])` are the allowed pairs, grouped by proposer (ascending)
+    and, inside a group, in that proposer's order of preference; `rank[i]` is the proposer's
+    turn (distinct among proposers that share a resource). Proposers act in increasing rank
+    and each takes its first still-free resource. Returns, per entry, whether it was taken.
     """
-    taken_by = np.full(num_proposers, -1, dtype=np.int64)
-    entry = np.arange(len(proposer))
-    prop, res = proposer, resource
-    rank = proposer_rank[prop]
+    if not len(proposer):
+        return np.zeros(0, dtype=bool)
+    new_group = np.r_[True, proposer[1:] != proposer[:-1]]
+    prop = np.cumsum(new_group) - 1  # compact proposer ids
+    num_proposers = int(prop[-1]) + 1
+    taken = np.zeros(len(proposer), dtype=bool)
+    done = np.zeros(num_proposers, dtype=bool)
+    resource_free = np.ones(num_resources, dtype=bool)
+    entry, res, rk = np.arange(len(proposer)), resource, rank
     big = np.iinfo(np.int64).max
     while len(entry):
         # the earliest proposer still wanting each resource ...
         first_wanter = np.full(num_resources, big, dtype=np.int64)
-        np.minimum.at(first_wanter, res, rank)
+        np.minimum.at(first_wanter, res, rk)
         # ... and, per proposer, the earliest competitor over all its candidates
         earliest_rival = np.full(num_proposers, big, dtype=np.int64)
-        np.minimum.at(earliest_rival, prop, first_wanter[res])
-        ready = earliest_rival[prop] == rank
+        np.minimum.at(earliest_rival, prop[entry], first_wanter[res])
+        ready = earliest_rival[prop[entry]] == rk
         first_choice = np.full(num_proposers, big, dtype=np.int64)
-        np.minimum.at(first_choice, prop[ready], entry[ready])
-        chosen = np.flatnonzero(first_choice != big)
-        won = resource[first_choice[chosen]]
-        taken_by[chosen] = won
-        resource_free = np.ones(num_resources, dtype=bool)
-        resource_free[won] = False
-        alive = resource_free[res] & (taken_by[prop] < 0)
-        entry, prop, res, rank = entry[alive], prop[alive], res[alive], rank[alive]
-    return taken_by
+        np.minimum.at(first_choice, prop[entry[ready]], entry[ready])
+        chosen = first_choice[first_choice != big]
+        taken[chosen] = True
+        done[prop[chosen]] = True
+        resource_free[resource[chosen]] = False
+        alive = resource_free[res] & ~done[prop[entry]]
+        entry, res, rk = entry[alive], res[alive], rk[alive]
+    return taken
 
 
 def _passes_lowest(tious: np.ndarray, strict: bool) -> Callable[[np.ndarray], np.ndarray]:
@@ -165,8 +168,10 @@ def detection_driven(pred_key, pred_seg, gt_key, gt_seg, tious: np.ndarray, *, o
     fn = OVERLAPS.get(overlap)
     p, g, ov = candidate_pairs(pred_key, pred_seg, gt_key, gt_seg, fn, _passes_lowest(tious, strict))
     proposer, resource = _entries(p, g, ov, passes(ov, tious, strict), k, best)
-    taken = greedy_assign(proposer, resource, np.repeat(np.arange(n_pred), k), n_pred * k, n_gt * k)
-    return (taken >= 0).reshape(n_pred, k)
+    taken = greedy_assign(proposer, resource, proposer // k, n_gt * k)  # turn = ranking position
+    tp = np.zeros(n_pred * k, dtype=bool)
+    tp[proposer[taken]] = True
+    return tp.reshape(n_pred, k)
 
 
 def gt_driven(pred_key, pred_seg, gt_key, gt_seg, tious: np.ndarray, *, overlap: str, strict: bool) -> np.ndarray:
@@ -175,7 +180,7 @@ def gt_driven(pred_key, pred_seg, gt_key, gt_seg, tious: np.ndarray, *, overlap:
     fn = OVERLAPS.get(overlap)
     p, g, ov = candidate_pairs(pred_key, pred_seg, gt_key, gt_seg, fn, _passes_lowest(tious, strict))
     proposer, resource = _entries(g, p, ov, passes(ov, tious, strict), k, True)
-    taken = greedy_assign(proposer, resource, np.repeat(np.arange(n_gt), k), n_gt * k, n_pred * k)
+    taken = greedy_assign(proposer, resource, proposer // k, n_pred * k)  # turn = GT file order
     matched = np.zeros(n_pred * k, dtype=bool)
-    matched[taken[taken >= 0]] = True
+    matched[resource[taken]] = True
     return matched.reshape(n_pred, k)

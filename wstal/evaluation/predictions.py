@@ -26,7 +26,7 @@ from wstal.evaluation.ground_truth import GroundTruth
 
 @dataclass(frozen=True)
 class PredictionArrays:
-    """Validated predictions of the evaluated subset, one row each."""
+    """Validated predictions of the evaluated subset, one row each, in ranking order (see `ranking_order`)."""
 
     video: np.ndarray  # [P] int64 index into GroundTruth.videos
     label: np.ndarray  # [P] int64 class id
@@ -89,7 +89,7 @@ def to_arrays(predictions: Any, truth: GroundTruth, source: str = "predictions")
         print(f"wstal: warning: ignoring {int(outside.sum())} predictions for {ignored_videos} videos not in "
               f"subset {truth.subset!r} of {truth.source} (e.g. {example!r})", file=sys.stderr)
     keep = ~outside
-    return PredictionArrays(
+    arrays = PredictionArrays(
         video=video_ids[keep],
         label=np.asarray(label_ids, dtype=np.int64)[keep],
         score=np.asarray(scores, dtype=np.float64)[keep],
@@ -99,6 +99,12 @@ def to_arrays(predictions: Any, truth: GroundTruth, source: str = "predictions")
         ignored_videos=ignored_videos,
         videos=truth.videos,
     )
+    return arrays.select(ranking_order(arrays.video, arrays.score, arrays.segments))
+
+
+def ranking_order(video: np.ndarray, score: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Score descending; ties by video (subset order), start, end: independent of input order."""
+    return np.lexsort((segments[:, 1], segments[:, 0], video, -score))
 
 
 def _rows_from_results(data: Any, source: str) -> tuple[list[str], list[str], np.ndarray, np.ndarray, np.ndarray]:

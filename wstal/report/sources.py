@@ -90,7 +90,7 @@ def _closure(roots: tuple[str, ...], package_dir: Path, exclude: tuple[str, ...]
 
 def job_sources(command: str, method: str | None = None, methods: tuple[str, ...] = (),
                 package_dir: Path = PACKAGE_DIR) -> list[str]:
-    """Source files a `wstal <command>` job depends on, relative to the checkout.
+    """Source files a `wstal <command>` job depends on (absolute paths: the workflow may run elsewhere).
 
     With `method`, the other built-in methods' modules (`wstal.methods.<name>` and
     `wstal.methods.<name>_*`) are excluded, so that editing one method re-runs only its jobs.
@@ -101,6 +101,4 @@ def job_sources(command: str, method: str | None = None, methods: tuple[str, ...
     roots = (f"{PACKAGE}.cli", f"{PACKAGE}.commands.{command}")
     if method is not None:
         roots += (f"{PACKAGE}.methods.{method}",)
-    files = import_closure(roots, package_dir, exclude)
-    root = package_dir.parent
-    return [str(p.relative_to(root)) for p in files]
+    return [str(p) for p in import_closure(roots, package_dir, exclude)]
