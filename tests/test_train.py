@@ -188,3 +188,20 @@ def test_config_is_dataclass_copy_not_mutated(tmp_path):
     snapshot = dataclasses.asdict(cfg)
     train("toy", cfg, toy_dataset(), tmp_path, seed=0, device="cpu", progress="none")
     assert dataclasses.asdict(cfg) == snapshot
+
+
+def test_time_based_checkpoints_without_checkpoint_every(tmp_path, monkeypatch):
+    """checkpoint_every=0 still checkpoints on wall time, and the timing does not change the result."""
+    import wstal.train as loop
+
+    saved_steps = []
+    real = loop._save_checkpoint
+    monkeypatch.setattr(loop, "_save_checkpoint", lambda path, st: (saved_steps.append(st["step"]), real(path, st)))
+    cfg = config(**{"train.checkpoint_every": 0})
+    train("toy", cfg, toy_dataset(), tmp_path / "often", seed=2, device="cpu", progress="none",
+          checkpoint_seconds=0.0)
+    assert saved_steps == list(range(1, 13))
+    saved_steps.clear()
+    train("toy", cfg, toy_dataset(), tmp_path / "end", seed=2, device="cpu", progress="none")
+    assert saved_steps == [12]
+    assert_same_state(state(tmp_path / "often"), state(tmp_path / "end"))

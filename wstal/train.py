@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import resource
 import sys
 import time
@@ -173,13 +172,17 @@ def train(
     progress: bool | str | None = None,
     experiment: str | None = None,
     periodic_eval: PeriodicEval | None = None,
+    checkpoint_seconds: float = 60.0,
 ) -> dict:
     """Train `method_name` with `config` on `dataset` into `out_dir`; return the summary.
 
     `out_dir/model.pt` with step < steps is resumed (unless `resume=False`); a finished
     run is not retrained, its summary is returned. `experiment` names the run in
     messages (default: the folder name). `periodic_eval` scores the model on the test
-    set every `train.eval_every` steps (default: `wstal.run.score_model`).
+    set every `train.eval_every` steps (default: `wstal.run.score_model`). Besides every
+    `train.checkpoint_every` steps, a checkpoint is written whenever `checkpoint_seconds`
+    of wall time passed since the last one, so a hard stop loses at most that much work
+    whatever the config says (when checkpoints are written never changes the numbers).
     """
     out_dir = Path(out_dir)
     experiment = experiment or out_dir.name
@@ -233,7 +236,7 @@ def train(
         })
 
     bar = _Progress(_progress_mode(progress), steps, start, experiment)
-    t0 = time.perf_counter()
+    t0 = last_saved = time.perf_counter()
     last: dict[str, float] = {}
     log = open(out_dir / TRAIN_LOG, "a", encoding="utf-8")
     try:
@@ -265,8 +268,10 @@ def train(
             if eval_every and (done % eval_every == 0 or done == steps):
                 best, history = _periodic(periodic_eval, method, model, dev, done, best, history)
             bar.update(step, last.get("total", float("nan")))
-            if (ckpt_every and done % ckpt_every == 0) or done == steps:
-                checkpoint(done, prior_wall + time.perf_counter() - t0)
+            now = time.perf_counter()
+            if (ckpt_every and done % ckpt_every == 0) or done == steps or now - last_saved > checkpoint_seconds:
+                checkpoint(done, prior_wall + now - t0)
+                last_saved = now
     finally:
         log.close()
         bar.close()

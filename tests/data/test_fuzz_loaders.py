@@ -174,7 +174,7 @@ def test_native_annotation_fields(templates, video, field, value):
         doc = json.loads((folder / "annotations.json").read_text())
         doc["videos"][video][field] = value
         (folder / "annotations.json").write_text(json.dumps(doc))
-        _assert_clean_error(folder, must_fail=False, what=f"wstal/field")
+        _assert_clean_error(folder, must_fail=False, what="wstal/field")
 
 
 NATIVE_KINDS = ["truncate_json", "truncate_npz", "non_utf8", "nan_json", "huge", "inverted", "negative",
@@ -270,9 +270,6 @@ def test_prediction_loader(results, mangle, cut):
         assert loaded == {"results": results}
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="wstal.evaluation.predictions.load_predictions does not catch RecursionError from "
-                          "json.loads on deeply nested JSON (found by this fuzz test); remove the mark once fixed")
 def test_prediction_loader_deeply_nested_json(tmp_path):
     load_predictions = pytest.importorskip("wstal.evaluate").load_predictions
     path = tmp_path / "predictions.json"

@@ -236,3 +236,30 @@ def test_config_defaults_are_the_released_thumos_unt_config():
     t = cfg.train
     assert (t.steps, t.batch_videos, t.lr, t.weight_decay) == (7500, 24, 1e-4, 1e-3)
     assert isinstance(CMCSModel(8, 4, cfg), torch.nn.Module)
+
+
+@pytest.mark.slow
+def test_smoke_run_through_the_cli(tmp_path):
+    """One catalog experiment end to end: `wstal prepare` + `wstal train` + `wstal evaluate --run`."""
+    import json
+    import subprocess
+    import sys
+
+    def wstal(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "wstal.cli", *args], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+
+    data = tmp_path / "data"
+    run_dir = tmp_path / "run"
+    wstal("prepare", "--dataset", "synthetic", "--scale", "smoke", "--data-variant", "unt", "--out", str(data))
+    wstal("train", "--experiment", "cmcs_full", "--seed", "0", "--dataset", "synthetic", "--scale", "smoke",
+          "--data", str(data), "--out", str(run_dir), "--device", "cpu", "--threads", "1", "--progress", "none")
+    assert (run_dir / "model.pt").is_file()
+    for variant in ("default", "no-outer"):
+        wstal("evaluate", "--run", str(run_dir), "--variant", variant)
+        metrics = json.loads((run_dir / variant / "metrics.json").read_text())
+        assert metrics["protocol"] == "th14" and metrics["variant"] == variant
+        assert len(metrics["map"]) == len(metrics["tiou"]) and 0.0 <= metrics["average"] <= 100.0
+        predictions = json.loads((run_dir / variant / "predictions.json").read_text())
+        assert set(predictions["results"]) == {v["name"] for v in json.loads(
+            (data / "annotations.json").read_text())["videos"] if v["subset"] == "test"}

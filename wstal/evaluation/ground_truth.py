@@ -89,7 +89,7 @@ class GroundTruth:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DataError(path, "ground-truth file not found") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise DataError(path, f"not a readable JSON file ({exc})") from None
         database = data.get("database") if isinstance(data, dict) else None
         if not isinstance(database, dict):

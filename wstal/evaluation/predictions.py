@@ -51,7 +51,7 @@ def load_predictions(path: str | Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError(path, "prediction file not found") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise DataError(path, f"not a readable JSON file ({exc})") from None
     _rows_from_results(data, str(path))  # validates every row
     return data
