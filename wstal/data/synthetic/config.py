@@ -46,7 +46,7 @@ class SynthConfig:
     #   (replaced by a prototype shared with the related classes); 0 = all phases equally discriminative.
     #   This is what makes a MIL classifier localise only part of an instance (CMCS multi-branch target).
     group_size: int = 4  # related classes (sharing non-discriminative phases, co-occurring) per group
-    context: float = 0.35  # 0..1: probability per instance side of a static context interval next to it:
+    context: float = 0.3  # 0..1: probability per instance side of a static context interval next to it:
     #   class appearance in RGB, no motion, low `motion` (the target of CMCS hard negatives); 0 = none
     context_median_s: float = 4.0  # length of a context interval (log-normal, sigma 0.4, >= 2 s so it
     #   survives CMCS's 2 s median filter and short-run removal)
@@ -62,7 +62,7 @@ class SynthConfig:
     appearance: float = 1.0  # gain of the class appearance prototype in RGB (actions and context)
     signal: float = 1.0  # gain of every class-specific action signal (motion phases)
     background: float = 1.0  # gain of the generic background scenes / camera motion
-    noise: float = 2.0  # isotropic noise; scaled with sqrt(stream_dim / 64) so difficulty does not
+    noise: float = 1.0  # isotropic noise; scaled with sqrt(stream_dim / 64) so difficulty does not
     #   depend on the feature width (a matched filter's SNR stays constant)
     seed: int = 0  # everything is derived from it: same seed => byte-identical arrays
 

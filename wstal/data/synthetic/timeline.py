@@ -98,8 +98,10 @@ def sample_timeline(config: SynthConfig, rng: np.random.Generator, name: str, su
             blocks.append([("ambiguous", instance_length(), int(rng.choice(classes)), True)])
 
     # Keep what fits in 95% of the video (one instance always stays, shortened if it must).
-    # Ambiguous blocks are placed first so that their share of test videos follows `ambiguous`.
-    order = sorted((int(i) for i in rng.permutation(len(blocks))), key=lambda i: blocks[i][0][0] != "ambiguous")
+    # One instance block, then the ambiguous blocks (so their share of test videos follows `ambiguous`),
+    # then the rest in random order; keep what fits in 95% of the video.
+    order = [int(i) for i in rng.permutation(len(blocks))]
+    order.sort(key=lambda i: (i != len(lengths) - 1, blocks[i][0][0] != "ambiguous"))
     budget = 0.95 * duration
     kept, used = [], 0.0
     for i in order:
@@ -108,8 +110,8 @@ def sample_timeline(config: SynthConfig, rng: np.random.Generator, name: str, su
             kept.append(blocks[i])
             used += size
     if not any(item[0] == "instance" for block in kept for item in block):
-        first = next(b for b in blocks if any(item[0] == "instance" for item in b))
-        instance = next(item for item in first if item[0] == "instance")
+        # Even the first instance block is too long: keep its instance alone, shortened if it must.
+        instance = next(item for item in blocks[len(lengths) - 1] if item[0] == "instance")
         kept = [[(instance[0], min(instance[1], 0.5 * duration), instance[2], instance[3])]]
         used = kept[0][0][1]
 
