@@ -1,7 +1,8 @@
 """A default-scale RSKP run (target: train + evaluate <= 45 s on one CPU thread).
 
-The test trains 30 steps (memory from step 20) with the default scale's steps (memory bank included) on the
-default synthetic benchmark, evaluates the test set once, and projects the full run:
+The test trains 30 steps of the default-scale config on the default synthetic benchmark
+(memory bank initialised after step 19, so both phases are timed), evaluates the test set
+once, and projects the full run:
 per-step time x steps + evaluation time. The assertion allows 2x for a loaded machine;
 the printed projection is the number to compare with the 45 s target.
 """
@@ -31,7 +32,6 @@ def test_default_scale_run_is_within_budget(benchmark, tmp_path):
     method = method_class(config, dataset)
     warmup_step = method.warmup_end_step()
     assert warmup_step < full_steps - 1  # the default scale trains with the memory bank
-    # start just before the warm-up ends, so the measured steps include the memory initialisation + inter branch
     short = resolve_config(method_class, "default", {"train.steps": MEASURED_STEPS, "warmup_epoch": 0}, "speed")
 
     def run():
