@@ -92,22 +92,16 @@ def macs_values(layout: Layout, artifact: Artifact) -> tuple[dict[str, float], s
         return {}, ""
     report = read_json(layout.macs, "MACs")
     values = {row.label: macs_count(report, row.macs, layout) / 1e9 for row in artifact.rows if row.macs}
-    inter = any(macs_key(r.macs) == "rskp_inter" for r in artifact.rows if r.macs)
+    inter = any(r.macs == "rskp_inter" for r in artifact.rows if r.macs)
     note = report.get("rskp_inter_note", {}).get("text", "") if inter else ""
     return values, note
 
 
-def macs_key(name: str) -> str:
-    """Catalog model names may use '-' where macs.json uses '_' (rskp-main = rskp_main)."""
-    return name.replace("-", "_")
-
-
 def macs_count(report: dict, model: str, layout: Layout) -> int:
     models = report.get("models", {})
-    key = macs_key(model)
-    if key not in models:
+    if model not in models:
         raise DataError(layout.macs, f"no MACs for model {model!r}; have {', '.join(models)}")
-    return int(models[key]["macs"])
+    return int(models[model]["macs"])
 
 
 def numeric_columns(artifact: Artifact) -> list[str]:
