@@ -21,7 +21,17 @@ import yaml
 from wstal.errors import ConfigError
 from wstal.evaluation.protocols import PROTOCOLS
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"  # the checkout's
+
+
+def default_catalog_path() -> Path:
+    """`config/catalog.yaml` of the working directory (a workflow's root), else the checkout's.
+
+    A copy of the workflow (a test's temp folder, a user's fork) must read its own catalog,
+    not the one next to the installed package.
+    """
+    local = Path.cwd() / "config" / "catalog.yaml"
+    return local if local.is_file() else DEFAULT_CATALOG
 KINDS = ("table", "figure")
 # Column vocabulary: how a table column maps to metrics.json (or results/macs.json for GMACs).
 COLUMN_PATTERN = re.compile(r"^(AVG5|AVG7|AVG3-7|cls-mAP|GMACs|mAP@0\.\d+|AP per class)$")
@@ -376,7 +386,7 @@ def _validate_artifact(catalog: Catalog, art: Artifact, check_methods: bool) -> 
 
 def load_catalog(path: str | Path | None = None, check_methods: bool = True) -> Catalog:
     """Read and validate `config/catalog.yaml` (or `path`)."""
-    path = Path(path) if path is not None else DEFAULT_CATALOG
+    path = Path(path) if path is not None else default_catalog_path()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -199,7 +199,7 @@ def train(
     if previous is not None and previous["step"] >= steps:
         return _finished_summary(out_dir, previous)
 
-    seed_everything(seed)
+    seed_everything(seed, device=dev)
     method = get_method(method_name)(config, dataset)
     method.prepare()
     model = method.build_model().to(dev)

@@ -16,12 +16,18 @@ import torch
 from wstal.errors import ConfigError
 
 
-def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and torch; make torch deterministic unless told not to."""
+def seed_everything(seed: int, deterministic: bool = True, device: torch.device | None = None) -> None:
+    """Seed Python, NumPy and torch; make CUDA kernels deterministic unless told not to.
+
+    The non-deterministic kernels `use_deterministic_algorithms` guards against are CUDA's
+    (atomics in scatter/index_add, cuBLAS workspaces); our CPU ops are deterministic already.
+    The switch is set only for CUDA because importing it pulls in torch's compiler stack
+    (~2.5 s per process), which would dominate every short job of the workflow.
+    """
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-    if deterministic:
+    if deterministic and device is not None and device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
