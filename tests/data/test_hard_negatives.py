@@ -124,3 +124,14 @@ def test_missing_motion_is_a_data_error():
                                        video.segment_labels, video.labels, motion=None)], snippet_seconds=SNIPPET)
     with pytest.raises(DataError, match="no motion curve"):
         pseudo_background_videos(ds, HardNegativeConfig())
+
+
+def test_median_smooth_equals_scipy_medfilt_on_random_masks():
+    """The moving-sum majority vote is the released code's median filter, bit for bit."""
+    medfilt = pytest.importorskip("scipy.signal").medfilt
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        mask = rng.random(int(rng.integers(1, 60))) < rng.random()
+        kernel = int(rng.choice([3, 5, 7, 9]))
+        expected = medfilt(mask.astype(np.float64), kernel) > 0.5
+        np.testing.assert_array_equal(median_smooth(mask, kernel), expected)

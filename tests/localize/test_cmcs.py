@@ -104,3 +104,14 @@ def test_masking_rules_out_static_snippets():
         run(plain(masking=True))
     with pytest.raises(ConfigError, match="masking_reading"):
         run(plain(masking=True, masking_reading="blur"), static=static)
+
+
+def test_dilate_equals_scipy_binary_dilation_on_random_masks():
+    """Our moving 'any' keeps scipy's centring for even widths."""
+    binary_dilation = pytest.importorskip("scipy.ndimage").binary_dilation
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        mask = rng.random(int(rng.integers(1, 80))) < rng.random()
+        width = int(rng.integers(2, 20))
+        expected = binary_dilation(mask, structure=np.ones(width, dtype=bool))
+        np.testing.assert_array_equal(dilate(mask, width), expected)

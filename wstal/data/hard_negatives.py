@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import medfilt
 
 from wstal.data.records import Dataset, Video
 from wstal.errors import ConfigError, DataError
@@ -66,10 +65,16 @@ def seconds_to_min_run(seconds: float, snippet_seconds: float) -> int:
 
 
 def median_smooth(mask: np.ndarray, kernel: int) -> np.ndarray:
-    """Majority vote over `kernel` snippets, zero padded at the ends (as scipy's medfilt)."""
+    """Majority vote over `kernel` (odd) snippets, zero padded at the ends.
+
+    Equals a median filter of the 0/1 sequence (scipy's `medfilt`, what the released code
+    uses) written as a moving sum, which spares every job the ~1 s import of scipy.signal.
+    """
     if kernel <= 1:
         return mask.astype(bool).copy()
-    return medfilt(mask.astype(np.float64), kernel_size=kernel) > 0.5
+    half = kernel // 2
+    padded = np.concatenate([np.zeros(half), mask.astype(np.float64), np.zeros(half)])
+    return np.convolve(padded, np.ones(kernel), mode="valid") > half
 
 
 def remove_short_runs(mask: np.ndarray, min_length: int) -> np.ndarray:

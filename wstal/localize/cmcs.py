@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_dilation
 
 from wstal.data.hard_negatives import runs
 from wstal.errors import ConfigError
@@ -78,7 +77,12 @@ def dilate(mask: np.ndarray, width: int) -> np.ndarray:
     """Flat binary dilation over `width` grid points (closes short gaps, widens segments)."""
     if width <= 1:
         return mask.copy()
-    return binary_dilation(mask, structure=np.ones(width, dtype=bool))
+    # A moving "any" over the window; for even widths the window reaches one point further
+    # right than left (scipy.ndimage.binary_dilation's centring, which the released code used).
+    left = width // 2
+    right = width - 1 - left
+    padded = np.concatenate([np.zeros(right, dtype=np.int64), mask.astype(np.int64), np.zeros(left, dtype=np.int64)])
+    return np.convolve(padded, np.ones(width, dtype=np.int64), mode="valid") > 0
 
 
 def outer_regions(start: int, end: int, length: int, clip_left: bool) -> list[tuple[int, int]]:
