@@ -60,6 +60,9 @@ class SynthConfig:
     #   videos: what makes within-video representatives differ from other videos'); 0 = identical
     rgb_motion: float = 0.7  # gain of the motion (phase) signal in RGB for feature_kind="i3d" (unt: 0)
     appearance: float = 1.0  # gain of the class appearance prototype in RGB (actions and context)
+    actor: float = 0.0  # gain of an action-only RGB component (the person performing, shared by all classes):
+    #   real action frames show the actor in the venue, static context the venue only; 0 = action RGB
+    #   equals its context's (then a context-vs-action cue exists in flow only)
     signal: float = 1.0  # gain of every class-specific action signal (motion phases)
     background: float = 1.0  # gain of the generic background scenes / camera motion
     noise: float = 1.0  # isotropic noise; scaled with sqrt(stream_dim / 64) so difficulty does not
@@ -91,7 +94,7 @@ class SynthConfig:
         if self.instance_max_s < self.instance_min_s:
             raise ConfigError(f"synthetic knobs instance_max_s={self.instance_max_s} < instance_min_s")
         for name in ("duration_sigma", "instance_sigma", "weak_amplitude", "style", "rgb_motion", "appearance",
-                     "signal", "background", "noise"):
+                     "actor", "signal", "background", "noise"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"synthetic knob {name}={getattr(self, name)}: must be >= 0")
         return self

@@ -34,6 +34,7 @@ class Prototypes:
     group: np.ndarray  # [C] related-class group of each class
     scene_rgb: np.ndarray  # [B, Ds] background scenes
     scene_flow: np.ndarray  # [B, Ds] background camera motion
+    actor: np.ndarray  # [Ds] the performing person's RGB look, common to every class (knob `actor`)
 
 
 def class_groups(num_classes: int, group_size: int) -> np.ndarray:
@@ -66,7 +67,9 @@ def build_prototypes(config: SynthConfig) -> Prototypes:
     # Related classes share their venue: appearance identifies the group, not the class.
     k_app = config.completeness * APPEARANCE_SHARING
     appearance = np.sqrt(1.0 - k_app) * own_appearance + np.sqrt(k_app) * shared_appearance[group]
-    return Prototypes(appearance, flow_phase, rgb_phase, discriminative, group, scene_rgb, scene_flow)
+    # A stream of its own, so that adding the actor left every other prototype unchanged.
+    actor = np.random.default_rng([config.seed, 7919, 1]).standard_normal(d)
+    return Prototypes(appearance, flow_phase, rgb_phase, discriminative, group, scene_rgb, scene_flow, actor)
 
 
 def styled(prototype: np.ndarray, style: float, rng: np.random.Generator) -> np.ndarray:

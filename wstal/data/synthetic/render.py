@@ -5,7 +5,7 @@ what happens there, then isotropic noise:
 
 | snippet   | RGB                                                   | flow                        | motion |
 |-----------|-------------------------------------------------------|-----------------------------|--------|
-| action    | appearance * A_c + rgb_motion * R_{c,phase} (I3D only) | signal * M_{c,phase}        | high   |
+| action    | appearance * A_c + rgb_motion * R_{c,phase} (I3D only) + actor * P | signal * M_{c,phase} | high |
 | weak / ambiguous | the same, times weak_amplitude                 | the same, times weak_amplitude | high |
 | context   | appearance * A_c (same as the action: static venue)   | camera motion damped (static) | ~0   |
 | background| scene only                                            | camera motion               | varied |
@@ -104,6 +104,8 @@ def render(timeline: Timeline, config: SynthConfig, protos: Prototypes, rng: np.
         c = interval.label
         phase[idx] = phases
         rgb[idx] += gain * (config.appearance * appearance[c] + rgb_motion * config.signal * rgb_phase[c][phases])
+        if config.actor:  # skipped at 0 so that the default output stays byte-identical
+            rgb[idx] += gain * config.actor * protos.actor
         flow[idx] += gain * config.signal * flow_phase[c][phases]
 
     noise_std = config.noise * np.sqrt(ds / 64.0)
