@@ -11,7 +11,7 @@ from wstal.cli import main
 
 def test_smoke_run_through_train_and_evaluate(tmp_path):
     data, run = tmp_path / "data", tmp_path / "run"
-    assert main(["prepare", "--dataset", "synthetic", "--scale", "smoke", "--data-variant", "i3d",
+    assert main(["prepare", "--dataset", "synthetic", "--scale", "smoke", "--data-variant", "i3d-rskp",
                  "--out", str(data), "--seed", "0"]) == 0
     assert main(["train", "--experiment", "rskp_full", "--seed", "0", "--dataset", "synthetic", "--scale", "smoke",
                  "--data", str(data), "--out", str(run), "--threads", "1", "--progress", "none"]) == 0
