@@ -1,14 +1,18 @@
 """The whole smoke DAG in a temporary work dir, then its numbers against tests/golden/smoke.json.
 
-Also the robustness contract: a second run has nothing to do (no finished job is redone).
+Also the robustness contract (issues 5 and 6): the DAG is SIGKILLed mid-way and run again; no
+finished training is redone, the numbers equal the golden file (made from an uninterrupted run),
+and a third run has nothing to do.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,12 +38,46 @@ def snakemake(work: Path, *args: str, timeout: int = 900) -> subprocess.Complete
     return subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def start_snakemake(work: Path, log: Path) -> subprocess.Popen:
+    """The smoke DAG in its own process group, so that a kill takes every job with it."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--config", "scale=smoke"]
+    return subprocess.Popen(cmd, cwd=work, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+
+
+def finished_trainings(work: Path) -> dict[Path, int]:
+    """train_summary.json of every finished run with its modification time (ns)."""
+    return {p: p.stat().st_mtime_ns for p in (work / "results").glob("synthetic/smoke/*/seed*/train_summary.json")}
+
+
+def kill_after(proc: subprocess.Popen, work: Path, trainings: int, timeout: float = 600) -> None:
+    """SIGKILL the whole workflow once `trainings` runs have finished (a hard stop mid-DAG)."""
+    deadline = time.monotonic() + timeout
+    while len(finished_trainings(work)) < trainings:
+        assert proc.poll() is None, "the workflow ended before it could be killed"
+        assert time.monotonic() < deadline, "the workflow made no progress"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
 @pytest.mark.slow
-def test_smoke_dag_matches_golden(tmp_path):
+def test_smoke_dag_killed_midway_then_rerun_matches_golden(tmp_path):
+    """Kill the smoke DAG mid-way, run it again: finished runs are kept, the numbers match the golden file."""
     work = workflow_copy(tmp_path)
-    # the catalog's path is fixed inside the package (config/catalog.yaml of the checkout)
+    proc = start_snakemake(work, tmp_path / "first.log")
+    kill_after(proc, work, trainings=8)
+    before = finished_trainings(work)
+    assert before, "no training finished before the kill"
+
+    unlock = snakemake(work, "--unlock")  # a killed Snakemake leaves its lock behind
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
     done = snakemake(work)
     assert done.returncode == 0, done.stderr[-4000:]
+    after = finished_trainings(work)
+    redone = [str(p.relative_to(work)) for p, mtime in before.items() if after.get(p) != mtime]
+    assert not redone, f"finished trainings were redone after the kill: {redone}"
     for name in ("tables/table1.tex", "tables/table7.tex", "tables/summary.md", "figures/figure5.png"):
         assert (work / name).is_file(), name
     again = snakemake(work, "-n")
