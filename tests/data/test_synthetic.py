@@ -183,6 +183,36 @@ def test_unt_rgb_carries_no_motion_signal():
         assert bool(cosine(v.features[first, :d], v.features[context, :d]) > 0.999) is same or label not in v.labels
 
 
+def test_actor_zero_is_the_default_and_actor_only_adds_to_action_rgb():
+    """The knob at 0 changes nothing; on, it touches the RGB of action (and ambiguous) snippets only."""
+    base, same, actor = generate(smoke()), generate(smoke(actor=0.0)), generate(smoke(actor=1.5))
+    d = base.feature_dim // 2
+    changed_any = False
+    for a, b, c in zip(base.videos, same.videos, actor.videos):
+        assert a.features.tobytes() == b.features.tobytes() and a.motion.tobytes() == c.motion.tobytes()
+        acting = action_mask(a) | planted_mask(base, a, "ambiguous")
+        differs = np.any(a.features != c.features, axis=1)
+        assert not differs[~acting].any()  # background and static context are untouched
+        assert np.array_equal(a.features[:, d:], c.features[:, d:])  # flow too
+        changed_any |= bool(differs[acting].any())
+    assert changed_any
+
+
+def test_actor_plants_a_class_shared_component_that_static_context_lacks():
+    knobs = dict(feature_kind="unt", noise=0.0, background=0.0, style=0.0, weak=0.0, context=1.0, actor=1.5)
+    ds, protos = generate(smoke(**knobs)), build_prototypes(smoke(**knobs))
+    d = ds.feature_dim // 2
+    for v in ds.videos:
+        first = int(np.ceil(v.segments[0, 0] / 0.64 - 0.5))
+        context = np.flatnonzero(planted_mask(ds, v, "context"))
+        if v.segment_labels[0] not in v.labels or len(set(v.labels)) > 1 or context.size == 0:
+            continue
+        difference = v.features[first, :d] - v.features[context[0], :d]
+        assert np.allclose(difference, 1.5 * protos.actor, atol=1e-4)
+        return
+    pytest.fail("no single-label video with context")
+
+
 def test_statistics_are_thumos_like():
     ds = generate(make_config("default"))
     rows = {(r["statistic"], r["subset"]): r for r in describe(ds)}

@@ -14,6 +14,10 @@ plants, each behind one knob (`SynthConfig`; 0 removes it):
   `Video.motion`, teach them as background.
 * **UNT-like vs I3D-like** (`feature_kind`): UNT RGB holds appearance only, so RGB alone
   cannot tell action from context; I3D RGB also holds a motion-correlated phase signal.
+  `actor` (default 0) adds a performer component, shared by all classes, to action RGB only:
+  real action frames show someone acting in the venue, static context the venue alone. At 0
+  a context snippet's UNT RGB equals its action's, and hard negatives then teach the class
+  appearance itself as background (the CMCS `unt*` data variants set it to 1).
 * **weak instances and ambiguous intervals** (`weak`, `ambiguous`): attenuated class signal
   (hard alone) with the direction of the class's prototype, so knowledge propagated from the
   representative snippets of the class (RSKP, within and across videos) recovers them; a
