@@ -51,15 +51,28 @@ def finished_trainings(work: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in (work / "results").glob("synthetic/smoke/*/seed*/train_summary.json")}
 
 
-def kill_after(proc: subprocess.Popen, work: Path, trainings: int, timeout: float = 600) -> None:
-    """SIGKILL the whole workflow once `trainings` runs have finished (a hard stop mid-DAG)."""
+# A job whose output appeared an instant before the kill may not be registered as finished by
+# Snakemake yet; it counts as incomplete and re-runs, as Snakemake intends. Trainings that had
+# finished this long before the kill are settled and must never be redone.
+SETTLE_SECONDS = 3.0
+
+
+def kill_after(proc: subprocess.Popen, work: Path, trainings: int, timeout: float = 600) -> dict[Path, int]:
+    """SIGKILL the whole workflow once `trainings` runs have finished (a hard stop mid-DAG).
+
+    Returns the trainings that were settled (finished SETTLE_SECONDS before the kill).
+    """
     deadline = time.monotonic() + timeout
     while len(finished_trainings(work)) < trainings:
         assert proc.poll() is None, "the workflow ended before it could be killed"
         assert time.monotonic() < deadline, "the workflow made no progress"
         time.sleep(0.2)
+    settled = finished_trainings(work)
+    time.sleep(SETTLE_SECONDS)
+    assert proc.poll() is None, "the workflow ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
+    return settled
 
 
 @pytest.mark.slow
@@ -67,8 +80,7 @@ def test_smoke_dag_killed_midway_then_rerun_matches_golden(tmp_path):
     """Kill the smoke DAG mid-way, run it again: finished runs are kept, the numbers match the golden file."""
     work = workflow_copy(tmp_path)
     proc = start_snakemake(work, tmp_path / "first.log")
-    kill_after(proc, work, trainings=8)
-    before = finished_trainings(work)
+    before = kill_after(proc, work, trainings=8)
     assert before, "no training finished before the kill"
 
     unlock = snakemake(work, "--unlock")  # a killed Snakemake leaves its lock behind
