@@ -9,13 +9,13 @@ first-match rule and the THUMOS kit's GT-driven matching depend on that order.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from wstal.utils.jsonfile import read_json
 from wstal.errors import DataError
 
 # THUMOS'14 marks unclear intervals with this label in its official files; in a GT JSON an
@@ -85,12 +85,7 @@ class GroundTruth:
         label used only in another subset is known (and simply has no GT here).
         """
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(path, "ground-truth file not found") from None
-        except (OSError, ValueError, RecursionError) as exc:
-            raise DataError(path, f"not a readable JSON file ({exc})") from None
+        data = read_json(path, "ground-truth file not found")
         database = data.get("database") if isinstance(data, dict) else None
         if not isinstance(database, dict):
             raise DataError(path, 'expected a JSON object with a "database" mapping video -> annotations')

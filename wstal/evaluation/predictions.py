@@ -9,7 +9,6 @@ are the one thing that is dropped, and it is reported (stderr + counts in the re
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from itertools import chain
@@ -20,6 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from wstal.utils.jsonfile import read_json
 from wstal.errors import DataError
 from wstal.evaluation.ground_truth import GroundTruth
 
@@ -47,12 +47,7 @@ class PredictionArrays:
 def load_predictions(path: str | Path) -> dict:
     """Read an ActivityNet result JSON and check its structure (labels are checked against GT later)."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, "prediction file not found") from None
-    except (OSError, ValueError, RecursionError) as exc:
-        raise DataError(path, f"not a readable JSON file ({exc})") from None
+    data = read_json(path, "prediction file not found")
     _rows_from_results(data, str(path))  # validates every row
     return data
 

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from wstal.utils.jsonfile import read_json as read_json_file
 from wstal.errors import DataError, WstalError
 
 
@@ -53,13 +54,7 @@ class SeedStats:
 
 def read_json(path: str | Path, what: str = "metrics") -> dict:
     """A result JSON file, or a DataError naming it (missing or unreadable)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, f"{what} file not found (run the workflow that produces it)")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"not valid JSON ({exc})") from None
+    return read_json_file(path, f"{what} file not found (run the workflow that produces it)")
 
 
 def metric_value(metrics: Mapping[str, Any], metric: str, where: str | Path = "metrics") -> float:
