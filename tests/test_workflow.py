@@ -52,9 +52,10 @@ def finished_trainings(work: Path) -> dict[Path, int]:
 
 
 # A job whose output appeared an instant before the kill may not be registered as finished by
-# Snakemake yet; it counts as incomplete and re-runs, as Snakemake intends. Trainings that had
+# Snakemake yet (its scheduler handles finished jobs in turn, seconds later on a loaded machine); it
+# counts as incomplete and re-runs, as Snakemake intends. Trainings that had
 # finished this long before the kill are settled and must never be redone.
-SETTLE_SECONDS = 3.0
+SETTLE_SECONDS = 10.0
 
 
 def kill_after(proc: subprocess.Popen, work: Path, trainings: int, timeout: float = 600) -> dict[Path, int]:
