@@ -46,9 +46,13 @@ def start_snakemake(work: Path, log: Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def finished_trainings(work: Path) -> dict[Path, int]:
-    """train_summary.json of every finished run with its modification time (ns)."""
-    return {p: p.stat().st_mtime_ns for p in (work / "results").glob("synthetic/smoke/*/seed*/train_summary.json")}
+def finished_trainings(work: Path) -> dict[Path, bytes]:
+    """train_summary.json of every finished run with its content.
+
+    The content, not the mtime: Snakemake touches a job's outputs when it registers the job, and
+    a summary records the training's own wall time, so a redone training always differs.
+    """
+    return {p: p.read_bytes() for p in (work / "results").glob("synthetic/smoke/*/seed*/train_summary.json")}
 
 
 # A job whose output appeared an instant before the kill may not be registered as finished by
@@ -58,7 +62,7 @@ def finished_trainings(work: Path) -> dict[Path, int]:
 SETTLE_SECONDS = 10.0
 
 
-def kill_after(proc: subprocess.Popen, work: Path, trainings: int, timeout: float = 600) -> dict[Path, int]:
+def kill_after(proc: subprocess.Popen, work: Path, trainings: int, timeout: float = 600) -> dict[Path, bytes]:
     """SIGKILL the whole workflow once `trainings` runs have finished (a hard stop mid-DAG).
 
     Returns the trainings that were settled (finished SETTLE_SECONDS before the kill).
@@ -89,7 +93,7 @@ def test_smoke_dag_killed_midway_then_rerun_matches_golden(tmp_path):
     done = snakemake(work)
     assert done.returncode == 0, done.stderr[-4000:]
     after = finished_trainings(work)
-    redone = [str(p.relative_to(work)) for p, mtime in before.items() if after.get(p) != mtime]
+    redone = [str(p.relative_to(work)) for p, content in before.items() if after.get(p) != content]
     assert not redone, f"finished trainings were redone after the kill: {redone}"
     for name in ("tables/table1.tex", "tables/table7.tex", "tables/summary.md", "figures/figure5.png"):
         assert (work / name).is_file(), name
