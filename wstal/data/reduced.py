@@ -243,28 +243,27 @@ def _read_meta(path: Path) -> dict | None:
     return data
 
 
-def _read_features(path: Path, count: int, trust_pickle: bool) -> list[np.ndarray]:
-    """The joint feature file: object array of [T_v, D] (or one [V, T, D] array), as float32."""
+def _per_video_arrays(path: Path, count: int, trust_pickle: bool, ndim: int, layout: str, rows: str) -> list[np.ndarray]:
+    """One float32 array of `ndim` dims per video, from an object array (or one stacked array)."""
     # latin1: Python 2 pickles keep numeric buffers as byte strings (numpy's advice; W-TALC uses 'bytes').
     array = load_npy(path, trust_pickle=trust_pickle, encoding="latin1")
-    if array.ndim == 3 and array.dtype != object:
+    if array.ndim == ndim + 1 and array.dtype != object:
         array = list(array)
     elif array.ndim != 1:
-        raise DataError(path, f"expected one entry per video (object array), got shape {array.shape}")
+        raise DataError(path, f"expected {layout}, got shape {array.shape}")
     if len(array) != count:
-        raise DataError(path, f"{len(array)} feature rows but the annotations have {count} videos")
-    return [_float32(entry, path, row, ndim=2) for row, entry in enumerate(array)]
+        raise DataError(path, f"{len(array)} {rows} rows but the annotations have {count} videos")
+    return [_float32(item, path, row, ndim=ndim) for row, item in enumerate(array)]
+
+
+def _read_features(path: Path, count: int, trust_pickle: bool) -> list[np.ndarray]:
+    """The joint feature file: object array of [T_v, D] (or one [V, T, D] array), as float32."""
+    return _per_video_arrays(path, count, trust_pickle, ndim=2, layout="one entry per video (object array)",
+                             rows="feature")
 
 
 def _read_motion(path: Path, count: int, trust_pickle: bool) -> list[np.ndarray]:
-    array = load_npy(path, trust_pickle=trust_pickle, encoding="latin1")
-    if array.ndim == 2 and array.dtype != object:
-        array = list(array)
-    elif array.ndim != 1:
-        raise DataError(path, f"expected one motion entry per video, got shape {array.shape}")
-    if len(array) != count:
-        raise DataError(path, f"{len(array)} motion rows but the annotations have {count} videos")
-    motion = [_float32(entry, path, row, ndim=1) for row, entry in enumerate(array)]
+    motion = _per_video_arrays(path, count, trust_pickle, ndim=1, layout="one motion entry per video", rows="motion")
     for row, values in enumerate(motion):
         if not np.isfinite(values).all():
             raise DataError(path, f"row {row}: motion contains NaN/Inf")
