@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "list artifacts, experiments and what each needs; validate the catalog",
     "train": "train one experiment with one seed",
     "evaluate": "evaluate a run (--run) or a prediction file (--predictions)",
+    "import": "turn released checkpoints into a run folder (wstal import cmcs PATH --out RUN_DIR)",
     "macs": "count MACs of every model (FlopCounterMode, FLOPs / 2)",
     "table": "render a table (LaTeX + Markdown) from run metrics",
     "figure": "render a figure (PDF + PNG) from run metrics",
@@ -31,8 +32,12 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# commands whose module name differs from the command ("import" is a Python keyword)
+MODULES: dict[str, str] = {"import": "import_cmcs"}
+
+
 def _module_name(command: str) -> str:
-    return "wstal.commands." + command.replace("-", "_")
+    return "wstal.commands." + MODULES.get(command, command.replace("-", "_"))
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:

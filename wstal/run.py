@@ -184,7 +184,10 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
                           f"known: {', '.join(method_cls.VARIANTS)}")
     from wstal.data.io import load_dataset
 
-    dataset = load_dataset(dataset_dir or run_config["dataset_dir"])
+    data = dataset_dir or run_config.get("dataset_dir")
+    if data is None:  # an imported run records no dataset unless `wstal import --data` gave one
+        raise ConfigError(f"{run_dir / RUN_CONFIG}: no dataset recorded; give the dataset folder (--annotations)")
+    dataset = load_dataset(data)
     config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
     dev = resolve_device(device)
     method = method_cls(config, dataset)

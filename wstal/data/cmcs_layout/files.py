@@ -1,6 +1,6 @@
 """Where the CMCS feature files live and how one of them is read (no pickle).
 
-Two feature kinds (`docs`: the CMCS feature layout): UntrimmedNet (`unt`, one feature every
+Two feature kinds (the layout is described in `wstal.data.cmcs_layout`): UntrimmedNet (`unt`, one feature every
 5 frames, stored `(T, B, 1024, 1, 1)`) and I3D (`i3d`, 16-frame chunks every 4 frames,
 stored `(B, T, 1024)`). `B` is 10 for the ten-crop `oversample` files, 1 for `resize`.
 Every reader returns `(B, T, 1024)` float32 and fails with one line naming the file.
