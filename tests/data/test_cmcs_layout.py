@@ -362,3 +362,22 @@ def test_unknown_kind_and_missing_folder_are_one_line_errors(tiny, tmp_path):
         prepare_cmcs_source("c3d", tiny.features_root, tiny.annotations_dir, tiny.meta_dir, tmp_path / "o")
     with pytest.raises(DataError, match="i3d feature folder not found"):
         prepare_cmcs_source("i3d", tiny.features_root, tiny.annotations_dir, tiny.meta_dir, tmp_path / "o")
+
+
+# ------------------------------------------------------------------ the commands on a prepared folder
+
+
+def test_train_and_evaluate_commands_run_on_the_prepared_folder_deterministically(layout, tmp_path):
+    from wstal.cli import main
+
+    _, prepared = layout
+    logs = []
+    for name in ("a", "b"):
+        run = tmp_path / name
+        assert main(["train", "--experiment", "cmcs_full", "--seed", "3", "--dataset", "thumos14", "--scale",
+                     "smoke", "--data", str(prepared["unt"]), "--out", str(run), "--progress", "none"]) == 0
+        logs.append((run / "train_log.jsonl").read_text())
+    assert logs[0] == logs[1] and len(logs[0].splitlines()) == 4
+    assert main(["evaluate", "--run", str(tmp_path / "a")]) == 0
+    metrics = json.loads((tmp_path / "a" / "default" / "metrics.json").read_text())
+    assert metrics["num_videos"] == 3 and metrics["config"]["sample_rate"] == 0
