@@ -196,3 +196,62 @@ def test_import_does_not_overwrite_a_trained_run(tmp_path, capsys):
     torch.save({"format": "wstal-checkpoint", "method": "cmcs"}, run / "model.pt")
     err = _run_error(capsys, ["import", "cmcs", str(CMCS_MODELS / folder / f"model-both-{step}"), "--out", str(run)])
     assert "holds a trained run" in err
+
+
+# ------------------------------------------------------------------ the released model finds planted actions
+
+
+SHORT = ["video_validation_0000190", "video_validation_0000854", "video_test_0000062", "video_test_0000698",
+         "video_test_0001433"]  # the shortest annotated videos: full length (no scaling), so GT times hold
+
+
+def _planted_vector(net: ReleasedNetwork, target: int) -> torch.Tensor:
+    """A non-negative 2048-d feature the released network labels `target` at every snippet (gradient ascent)."""
+    torch.manual_seed(target)
+    w = torch.zeros(2048, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.05)
+    for _ in range(150):
+        x = torch.nn.functional.softplus(w).expand(1, 7, 2048)
+        loss = -torch.log_softmax(net(x)["cas"][0, 3], dim=-1)[target]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return torch.nn.functional.softplus(w).detach()
+
+
+def test_released_unt_model_localizes_actions_planted_for_it(tmp_path, capsys):
+    """Features the released network reads as the GT class inside GT segments (background elsewhere), at the
+    real lengths: importing + `wstal evaluate --run` must find them (a wrong frame grid, fps or crop handling
+    would misplace every detection)."""
+    from tests.mockdata.cmcs_layout import official_videos, read_meta
+
+    folder, step = RUNS["unt"]
+    path = CMCS_MODELS / folder / f"model-both-{step}"
+    mock = make_mock_cmcs_layout(tmp_path / "layout", kinds=("unt",), videos=SHORT, length_scale=1.0)
+    net = ReleasedNetwork(2048)
+    net.load_state_dict(torch.load(path, weights_only=True))
+    classes = sorted({c for rows in official_videos().values() for c, _, _ in rows})
+    gt, meta = official_videos(), read_meta()
+    needed = {classes.index(label) for name in SHORT for label, _, _ in gt[name]} | {20}
+    vectors = {c: _planted_vector(net, c).numpy() for c in sorted(needed)}
+    for name in SHORT:
+        subset = "val" if name.startswith("video_validation_") else "test"
+        frames, fps = mock.frame_cnt[name], meta[name][0]
+        length = -(-frames // 5)  # UNT: one feature every 5 frames from frame 0
+        times = np.arange(length) * 5 / fps
+        x = np.repeat(vectors[20][None], length, axis=0)
+        for label, start, end in gt[name]:
+            x[(times >= start) & (times < end)] = vectors[classes.index(label)]
+        for half, stream in enumerate(("rgb", "flow")):
+            file = (mock.features_root / "UNTRI-5" / f"untri-thumos14-{subset}-{stream}-oversample-step5"
+                    / f"{name}-{stream}.npz")
+            crops = np.repeat(x[None, :, half * 1024:(half + 1) * 1024], 10, axis=0).astype(np.float32)
+            np.savez(file, feature=crops.swapaxes(0, 1)[..., None, None], frame_cnt=np.int64(frames))
+    data = tmp_path / "prepared"
+    prepare_cmcs_source("unt", mock.features_root, mock.annotations_dir, mock.meta_dir, data)
+    run = tmp_path / "run"
+    assert main(["import", "cmcs", str(path), "--out", str(run), "--data", str(data)]) == 0
+    assert main(["evaluate", "--run", str(run)]) == 0
+    metrics = json.loads((run / "default" / "metrics.json").read_text())
+    assert metrics["num_detections"] >= 4  # 4 GT segments in the three test videos
+    assert min(metrics["map"][:5]) >= 90.0, metrics["map"]  # mAP@0.1..0.5

@@ -130,7 +130,10 @@ def test_training_samples_are_crop_offset_sequences_drawn_from_the_step_rng(layo
     # the loss draws one sequence with ctx.rng: the same step gives the same draw and loss
     model = method.build_model()
     model.eval()  # no dropout: the loss then depends only on the drawn sequence
-    ctx = lambda: StepContext(step=5, epoch=0, rng=step_rng(0, 5), device=torch.device("cpu"), total_steps=10)
+
+    def ctx():
+        return StepContext(step=5, epoch=0, rng=step_rng(0, 5), device=torch.device("cpu"), total_steps=10)
+
     a = method.loss(model, real[0], ctx())["total"].item()
     b = method.loss(model, real[0], ctx())["total"].item()
     drawn = int(step_rng(0, 5).integers(30))
@@ -381,3 +384,22 @@ def test_train_and_evaluate_commands_run_on_the_prepared_folder_deterministicall
     assert main(["evaluate", "--run", str(tmp_path / "a")]) == 0
     metrics = json.loads((tmp_path / "a" / "default" / "metrics.json").read_text())
     assert metrics["num_videos"] == 3 and metrics["config"]["sample_rate"] == 0
+
+
+@pytest.mark.parametrize("change,problem", [
+    (lambda index: "{not json", "not valid JSON"),
+    (lambda index: {**index, "format": "other"}, "not a CMCS feature index"),
+    (lambda index: {**index, "version": 9}, "unsupported index version 9"),
+    (lambda index: {**index, "root": "/nonexistent/THUMOS14_FEATURES"}, "features root /nonexistent"),
+    (lambda index: {**index, "videos": index["videos"][1:]}, "is not in the index"),
+    (lambda index: {**index, "videos": [{**index["videos"][0], "fps": 0}] + index["videos"][1:]}, "must be positive"),
+])
+def test_a_bad_index_is_a_one_line_error(tiny, tmp_path, change, problem):
+    out = tmp_path / "out"
+    prepare_cmcs_source("unt", tiny.features_root, tiny.annotations_dir, tiny.meta_dir, out)
+    path = out / "features.json"
+    changed = change(json.loads(path.read_text()))
+    path.write_text(changed if isinstance(changed, str) else json.dumps(changed))
+    with pytest.raises(DataError) as info:
+        load_dataset(out)
+    assert problem in str(info.value) and str(path) in str(info.value) and "\n" not in str(info.value)

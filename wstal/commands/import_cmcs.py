@@ -102,7 +102,8 @@ def import_released(path: Path, out: Path, config: str | None = None, data: Path
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        raise DataError(path, f"weights do not fit the {released.name} model ({str(exc).splitlines()[0][:160]})") from None
+        first = str(exc).splitlines()[0][:160]
+        raise DataError(path, f"weights do not fit the {released.name} model ({first})") from None
     out = Path(out)
     if (out / CHECKPOINT).exists() and not load_checkpoint(out / CHECKPOINT).get("released_checkpoint"):
         raise ConfigError(f"{out}: holds a trained run (model.pt); choose another --out")
