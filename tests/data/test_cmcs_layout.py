@@ -403,3 +403,12 @@ def test_a_bad_index_is_a_one_line_error(tiny, tmp_path, change, problem):
     with pytest.raises(DataError) as info:
         load_dataset(out)
     assert problem in str(info.value) and str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_prepared_folder_is_never_converted_into_a_copy(layout, tmp_path):
+    from wstal.data.io import save_dataset
+
+    _, prepared = layout
+    with pytest.raises(DataError, match="cannot be saved"):
+        save_dataset(load_dataset(prepared["unt"]), tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
