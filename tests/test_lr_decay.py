@@ -24,7 +24,8 @@ def record_rates(monkeypatch) -> list[float]:
             rates.append(self.param_groups[0]["lr"])
             return super().step(closure)
 
-    monkeypatch.setattr(Toy, "build_optimizer", lambda self, model: Recording(model.parameters(), lr=self.config.train.lr))
+    monkeypatch.setattr(Toy, "build_optimizer",
+                        lambda self, model: Recording(model.parameters(), lr=self.config.train.lr))
     return rates
 
 

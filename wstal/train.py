@@ -403,4 +403,5 @@ def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: 
     return best, history
 
 
-__all__ = ["train", "lr_factor", "check_lr_decay", "check_resumable", "load_checkpoint", "EpochOrder", "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
+__all__ = ["train", "lr_factor", "check_lr_decay", "check_resumable", "load_checkpoint", "EpochOrder",
+           "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]

@@ -152,6 +152,7 @@ def pseudo_background_videos(dataset: Dataset, cfg: HardNegativeConfig) -> list[
 
 __all__ = [
     "HardNegativeConfig", "PseudoVideo", "threshold_at_ratio", "seconds_to_odd_kernel", "seconds_to_min_run",
-    "median_smooth", "remove_short_runs", "TRAILING_RUN_RULES", "runs", "static_mask", "keep_for_hard_negatives", "pseudo_video",
+    "median_smooth", "remove_short_runs", "TRAILING_RUN_RULES",
+    "runs", "static_mask", "keep_for_hard_negatives", "pseudo_video",
     "pseudo_background_videos",
 ]

@@ -181,6 +181,7 @@ def localize_video(
 
 
 __all__ = [
-    "CMCSLocalizeConfig", "MASKING_READINGS", "PAST_END_RULES", "clip_and_keep", "clip_or_drop", "minmax_normalize", "class_softmax", "upsample_linear",
+    "CMCSLocalizeConfig", "MASKING_READINGS", "PAST_END_RULES", "clip_and_keep", "clip_or_drop",
+    "minmax_normalize", "class_softmax", "upsample_linear",
     "threshold_mask", "dilate", "outer_regions", "segment_score", "localize_video",
 ]
