@@ -191,6 +191,7 @@ def train(
     if steps <= 0 or batch <= 0:
         raise ConfigError(f"{experiment}: train.steps and train.batch_videos must be positive "
                           f"(got {steps}, {batch})")
+    check_lr_decay(config.train, experiment)
     dev = resolve_device(device)
     config_dict = config_to_dict(config)
     ckpt_path = out_dir / CHECKPOINT
@@ -204,6 +205,7 @@ def train(
     method.prepare()
     model = method.build_model().to(dev)
     optimizer = method.build_optimizer(model)
+    base_lrs = [float(group["lr"]) for group in optimizer.param_groups]  # before a resume loads decayed ones
     start, prior_wall, best, history = 0, 0.0, None, []
     if previous is not None:
         model.load_state_dict(previous["model"])
@@ -260,6 +262,10 @@ def train(
                 for name, tensor in losses.items():
                     last[name] = last.get(name, 0.0) + float(tensor.detach())
             _check_gradients(model, experiment, seed, step, ckpt_path)
+            if getattr(config.train, "lr_decay_steps", ()):
+                factor = lr_factor(config.train, step)
+                for group, base_lr in zip(optimizer.param_groups, base_lrs):
+                    group["lr"] = base_lr * factor
             optimizer.step()
             method.after_step(model, ctx)
             log.write(json.dumps({"step": step, "epoch": epoch, **last}) + "\n")
@@ -290,6 +296,27 @@ def train(
     }
     atomic_write_json(out_dir / TRAIN_SUMMARY, summary)
     return summary
+
+
+def lr_factor(train_config: Any, step: int) -> float:
+    """Learning-rate multiplier of update `step` (0-based): factor ** (decay steps <= step).
+
+    The released CMCS ActivityNet configs multiply the rate by 0.1 once, at update
+    floor(max_step_num / 2), with a MultiStepLR stepped after every update; so update
+    m (0-based) is the first with the decayed rate. A pure function of the step, so a
+    resumed run uses the same rates as an uninterrupted one without a scheduler state.
+    """
+    passed = sum(1 for milestone in getattr(train_config, "lr_decay_steps", ()) if step >= int(milestone))
+    return float(getattr(train_config, "lr_decay_factor", 1.0)) ** passed
+
+
+def check_lr_decay(train_config: Any, experiment: str) -> None:
+    """One-line ConfigError for decay steps that are not non-negative integers or a non-positive factor."""
+    steps = getattr(train_config, "lr_decay_steps", ())
+    if not all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in steps):
+        raise ConfigError(f"{experiment}: train.lr_decay_steps must be non-negative update indices, got {list(steps)}")
+    if not getattr(train_config, "lr_decay_factor", 1.0) > 0:
+        raise ConfigError(f"{experiment}: train.lr_decay_factor must be > 0, got {train_config.lr_decay_factor}")
 
 
 def check_resumable(out_dir: str | Path, method_name: str, config: Any, experiment: str) -> None:
@@ -376,4 +403,5 @@ def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: 
     return best, history
 
 
-__all__ = ["train", "check_resumable", "load_checkpoint", "EpochOrder", "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
+__all__ = ["train", "lr_factor", "check_lr_decay", "check_resumable", "load_checkpoint", "EpochOrder",
+           "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]

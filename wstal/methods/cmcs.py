@@ -36,6 +36,7 @@ from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainCon
 MODALITIES = ("rgb", "flow", "early", "late")
 POOLINGS = ("attention", "max", "mean")
 BRANCH_LOSSES = ("fused", "ensemble")
+CLASS_SCORES = {"logits": "video_logits", "probs": "video_probs"}  # what classification mAP ranks
 
 
 @dataclass
@@ -59,6 +60,7 @@ class CMCSConfig:
     hn: HardNegativeConfig = field(default_factory=HardNegativeConfig)
     temporal_stride: int = 1  # offset augmentation: train on x[o::f] with random o, test on x[::f]
     localize: CMCSLocalizeConfig = field(default_factory=CMCSLocalizeConfig)
+    class_scores: str = "logits"  # classification mAP ranks the raw averaged logits (released) | probs
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(steps=7500, batch_videos=24, lr=1e-4, weight_decay=1e-3)
     )
@@ -72,6 +74,8 @@ def validate_config(cfg: CMCSConfig) -> None:
         raise ConfigError(f"cmcs: pooling must be one of {POOLINGS}, got {cfg.pooling!r}")
     if cfg.branch_loss not in BRANCH_LOSSES:
         raise ConfigError(f"cmcs: branch_loss must be one of {BRANCH_LOSSES}, got {cfg.branch_loss!r}")
+    if cfg.class_scores not in CLASS_SCORES:
+        raise ConfigError(f"cmcs: class_scores must be one of {tuple(CLASS_SCORES)}, got {cfg.class_scores!r}")
     if cfg.num_branches < 1:
         raise ConfigError(f"cmcs: num_branches must be >= 1, got {cfg.num_branches}")
     if cfg.diversity and cfg.num_branches < 2:
@@ -347,6 +351,10 @@ class CMCS(Method):
             "video_scores": probs[: self.num_classes].cpu().numpy(),
         }
 
+    def video_scores(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Classification-mAP scores: the released code ranks the raw (averaged) video logits."""
+        return outputs[CLASS_SCORES[self.config.class_scores]][: self.num_classes]
+
     def localize(self, outputs: dict[str, np.ndarray], video: Video, variant: str) -> list[Detection]:
         cfg = self.variant_config(variant)
         snippet_seconds = self.dataset.snippet_seconds * cfg.temporal_stride
@@ -372,5 +380,5 @@ def describe_model(model: CMCSModel) -> dict[str, Any]:
 __all__ = [
     "CMCS", "CMCSConfig", "CMCSModel", "CMCSStream", "TrainSample", "mil_loss", "diversity_loss", "norm_loss",
     "sample_losses", "pool", "offset_view", "validate_config", "describe_model", "MODALITIES", "POOLINGS",
-    "BRANCH_LOSSES",
+    "BRANCH_LOSSES", "CLASS_SCORES",
 ]
