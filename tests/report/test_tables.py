@@ -69,6 +69,8 @@ def test_table8_is_a_matrix_per_model_without_paper_columns(fake_results):
     assert snippet.count(" paired") == 9  # 7 tIoUs + 2 averages, each a paired difference from activitynet
     assert " ± " in next(line for line in md.splitlines() if line.startswith("| [CMCS Full / activitynet]"))
     assert "\\multicolumn" in render_latex(view)
+    claims = [line for line in md.splitlines() if "CMCS Full / th14 < CMCS Full / activitynet" in line]
+    assert len(claims) == 1 and "AVG(0.1:0.7)" in claims[0]  # the artifact's metric, not the first column
 
 
 def test_rows_link_their_catalog_entry_and_run_config(fake_results):

@@ -187,7 +187,7 @@ def table_view(catalog: Catalog, artifact: str, layout: Layout, seeds: Sequence[
     return TableView(artifact=art.name, caption=art.caption, metrics=columns, rows=rows,
                      judgements=judgements(catalog, art, layout, seeds, results), notes=notes,
                      dataset=layout.dataset, scale=layout.scale, mode=_mode(art, layout), seeds=len(seeds),
-                     margin=catalog.margin)
+                     margin=catalog.margin, metric=art.metric)
 
 
 # ------------------------------------------------------------------ flat numbers (golden regression, summary)

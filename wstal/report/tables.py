@@ -68,6 +68,7 @@ class TableView:
     mode: str = "absolute"  # absolute | effects | matrix
     seeds: int = 0
     margin: float = 1.0
+    metric: str | None = None  # the column claims compare by default (the artifact's metric)
 
 
 @dataclass
@@ -192,7 +193,7 @@ def explanation(view: TableView) -> str:
 
 def _claim_rows(view: TableView, esc: Callable[[str], str]) -> list[list[str]]:
     return [[esc(j.claim.text or j.claim.check), esc(j.claim.check),
-             esc(metric_label(j.claim.metric or view.metrics[0])), j.verdict.value, esc(j.full_detail)]
+             esc(metric_label(j.claim.metric or view.metric or view.metrics[0])), j.verdict.value, esc(j.full_detail)]
             for j in view.judgements]
 
 
