@@ -203,10 +203,10 @@ def what_it_takes(diff: Difference, relation: str, margin: float) -> str:
     if n is not None:
         return f"{n} seeds would decide it ({diff.test}, power {POWER:g})"
     if relation == "order" and abs(diff.d) < margin:
-        return f"effect below the margin (|Δ| {abs(diff.d):.2f} < {margin:g}): seeds will not decide it"
+        return f"effect below the margin (Δ {_signed(diff.d)}, margin {margin:g}): seeds will not decide it"
     distance = abs(abs(diff.d) - margin) if relation == "equivalent" else abs(margin - diff.d)
     if relation != "order" and distance < margin / 2:
-        return f"difference at the margin (|Δ| {abs(diff.d):.2f} vs {margin:g}): seeds will not decide it"
+        return f"difference at the margin (Δ {_signed(diff.d)}, margin {margin:g}): seeds will not decide it"
     return f"spread too large: more than {SEED_BUDGET} seeds would be needed"
 
 
