@@ -8,8 +8,19 @@ from wstal.catalog import Claim, load_catalog
 from wstal.cli import main
 from wstal.report.aggregate import SeedStats
 from wstal.report.build import table_view
-from wstal.report.results import AP_PREFIX, NUMBER_COLUMNS, PROVENANCE_COLUMNS, RUN_COLUMNS
-from wstal.report.tables import RowView, TableView, render_html, render_latex, render_markdown
+from wstal.report.results import (
+    AP_PREFIX,
+    NUMBER_COLUMNS,
+    PROVENANCE_COLUMNS,
+    RUN_COLUMNS,
+)
+from wstal.report.tables import (
+    RowView,
+    TableView,
+    render_html,
+    render_latex,
+    render_markdown,
+)
 from wstal.report.verdicts import judge
 
 from .conftest import CLASSES, SEEDS, write_fake_results
@@ -79,7 +90,7 @@ def test_rows_link_their_catalog_entry_and_run_config(fake_results):
     row = catalog.artifact("table3").row("Only Inner")
     line = next(line for line in md.splitlines() if line.startswith("| [Only Inner]"))
     assert f"catalog.yaml#L{row.line})" in line
-    assert f"[cmcs_full](" in line and f"catalog.yaml#L{catalog.experiment('cmcs_full').line})" in line
+    assert "[cmcs_full](" in line and f"catalog.yaml#L{catalog.experiment('cmcs_full').line})" in line
     cells = [c.strip() for c in line.split("|")]
     assert "only-inner" in cells and "fixture" in cells  # inference variant, protocol scored
     assert "synthetic/fixture/cmcs_full/seed0/config.json" in line

@@ -11,8 +11,17 @@ import pytest
 from wstal.catalog import Claim, load_catalog
 from wstal.errors import ConfigError
 from wstal.report.aggregate import SeedStats
-from wstal.report.verdicts import (Difference, Verdict, judge, judge_exact, paired_t, seeds_needed, verdict_rule,
-                                   welch, what_it_takes)
+from wstal.report.verdicts import (
+    Difference,
+    Verdict,
+    judge,
+    judge_exact,
+    paired_t,
+    seeds_needed,
+    verdict_rule,
+    welch,
+    what_it_takes,
+)
 
 SEEDS = (0, 1, 2)
 T_95_DF2 = 2.919986  # t quantile 0.95 with 2 degrees of freedom (tables)

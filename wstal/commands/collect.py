@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from wstal.report.settings import add_setting_arguments, load_settings_catalog, settings_from_args
+from wstal.report.settings import (
+    add_setting_arguments,
+    load_settings_catalog,
+    settings_from_args,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,9 +10,10 @@ reference row, every claim's verdict, and the links from a row to its catalog en
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from wstal.catalog import Artifact, Catalog, Row
 from wstal.errors import ConfigError, DataError
@@ -173,13 +174,13 @@ def table_view(catalog: Catalog, artifact: str, layout: Layout, seeds: Sequence[
                        run=run_info(catalog, layout, row, seeds, results), reference=reference,
                        is_reference=reference == row.label or (reference is None and any(
                            art.reference_of(r) == row.label for r in art.rows)))
-        if reference is not None and reference != row.label and row.experiment is not None:
+        if reference is not None and reference != row.label:
             ref_row = art.row(reference)
             for column in columns:
                 if column == GMACS:
                     continue
                 ours, base = stats[row.label][column], stats[reference][column]
-                view.effects[column] = difference(ours, base, is_paired(ours, base))
+                view.effects[column] = difference(ours, base, is_paired(ours, base)) if ours.values else None
                 paper, paper_base = row.paper.get(column), ref_row.paper.get(column)
                 view.paper_effects[column] = None if paper is None or paper_base is None else paper - paper_base
         rows.append(view)

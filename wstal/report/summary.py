@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from tabulate import tabulate
 
@@ -23,9 +23,9 @@ def render_summary(catalog: Catalog, layout: Layout, seeds: Sequence[int], artif
     lines = [
         "# Summary: claims and verdicts",
         "",
-        f"Dataset **{layout.dataset}**, scale **{layout.scale}**, seeds {', '.join(map(str, seeds))}. "
-        f"Claims: {sum(counts.values())} — holds {counts[Verdict.HOLDS]}, does not hold {counts[Verdict.FAILS]}, "
-        f"inconclusive {counts[Verdict.INCONCLUSIVE]}. Every number: `{layout.metrics_table}`.",
+        (f"Dataset **{layout.dataset}**, scale **{layout.scale}**, seeds {', '.join(map(str, seeds))}. "
+         f"Claims: {sum(counts.values())} — holds {counts[Verdict.HOLDS]}, does not hold {counts[Verdict.FAILS]}, "
+         f"inconclusive {counts[Verdict.INCONCLUSIVE]}. Every number: `{layout.metrics_table}`."),
         "",
         verdict_rule(catalog.margin),
         "",

@@ -18,9 +18,9 @@ A claim (`wstal.catalog.Claim`, the catalog's grammar) compares two rows on one 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Mapping, Sequence
 
 from scipy import stats
 
