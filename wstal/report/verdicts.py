@@ -1,18 +1,11 @@
 """Verdicts on the papers' claims, given our values over seeds; the one statement of the rule.
 
 A claim (`wstal.catalog.Claim`, the catalog's grammar) compares two rows on one column.
-`verdict_rule(margin)` is the rule's only text: tables, the summary and the README quote it
-(a test checks the README). In short:
-
-* paired rows (same seeds on the same data: inference variants and protocol re-scorings of one
-  model, or models trained with the same seed on the same data variant): d_i = A_i - B_i per
-  seed, paired t with n - 1 degrees of freedom; otherwise Welch's t on the two seed samples;
-* one-sided (1 - alpha) bounds on d = mean difference; `>`, `<`: holds when the bound in the
-  claimed direction excludes 0, does not hold when the opposite bound does;
-* `~=`: TOST with the catalog's equivalence margin m: holds when both bounds lie in (-m, m),
-  does not hold when both lie outside on one side; `<=` / `>=`: one-sided against m;
-* `best-in`: the stated optimum against every other row of the series by the `>` rule;
-* inconclusive claims state how many seeds would decide them (`seeds_needed`).
+`verdict_rule(margin)` below is the rule's only description: tables, the summary and the
+README quote it (a test checks the README). Paired rows (same seeds on the same data) are
+compared by their per-seed differences, because the seed-to-seed spread of training is
+shared by both rows and cancels; `seeds_needed` says how many seeds would decide a claim
+that is still inconclusive.
 """
 
 from __future__ import annotations
