@@ -33,6 +33,7 @@ from wstal.data.records import Dataset
 from wstal.errors import ConfigError, DataError, TrainingDiverged
 from wstal.methods.base import Method, StepContext, config_to_dict, get_method
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wstal.utils.provenance import git_commit
 from wstal.utils.seeding import resolve_device, seed_everything, step_rng, step_seed
 
 CHECKPOINT = "model.pt"
@@ -214,6 +215,11 @@ def train(
         prior_wall = float(previous.get("train_wall_s", 0.0))
         best = previous.get("best_on_test")
         history = list(previous.get("eval_history", []))
+    # the commits the weights were trained at (a resumed run may span several); metrics.json reports them
+    commits = list(previous.get("train_commits", [])) if previous is not None else []
+    here = git_commit()
+    if not commits or commits[-1] != here:
+        commits.append(here)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_lines = _kept_log_lines(out_dir / TRAIN_LOG, start)
     atomic_write_text(out_dir / TRAIN_LOG, "".join(log_lines))
@@ -234,7 +240,7 @@ def train(
             "step": int(step_done), "total_steps": steps, "config": config_dict,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "best_on_test": best, "eval_history": history,
-            "train_wall_s": float(wall), "device": str(dev),
+            "train_wall_s": float(wall), "device": str(dev), "train_commits": commits,
         })
 
     bar = _Progress(_progress_mode(progress), steps, start, experiment)
@@ -286,7 +292,7 @@ def train(
     summary = {
         "method": method_name, "experiment": experiment, "seed": int(seed),
         "steps": steps, "batch_videos": batch, "resumed_from_step": start,
-        "device": str(dev), "final_losses": last, "best_on_test": best,
+        "device": str(dev), "final_losses": last, "best_on_test": best, "train_commits": commits,
         "timing": {
             "train_wall_s": prior_wall + wall,
             "session_wall_s": wall,
@@ -358,7 +364,7 @@ def _finished_summary(out_dir: Path, ckpt: dict) -> dict:
         "method": ckpt["method"], "experiment": ckpt.get("experiment"), "seed": ckpt.get("seed"),
         "steps": ckpt["total_steps"], "batch_videos": ckpt["config"]["train"]["batch_videos"],
         "resumed_from_step": ckpt["step"], "device": ckpt.get("device"), "final_losses": {},
-        "best_on_test": ckpt.get("best_on_test"),
+        "best_on_test": ckpt.get("best_on_test"), "train_commits": ckpt.get("train_commits", []),
         "timing": {"train_wall_s": ckpt.get("train_wall_s"), "session_wall_s": 0.0,
                    "iterations_per_s": None, "peak_memory_mb": None},
     }
