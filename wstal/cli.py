@@ -27,7 +27,8 @@ COMMANDS: dict[str, str] = {
     "macs": "count MACs of every model (FlopCounterMode, FLOPs / 2)",
     "table": "render a table (LaTeX + Markdown) from run metrics",
     "figure": "render a figure (PDF + PNG) from run metrics",
-    "summary": "write tables/summary.md: every claim with its verdict",
+    "summary": "write tables/summary.md (every claim with its verdict) and results/<dataset>/<scale>/metrics.csv",
+    "collect": "write results/<dataset>/<scale>/metrics.csv: the tidy table of every evaluated run",
     "golden": "compare smoke-DAG numbers with tests/golden/smoke.json, or update it",
 }
 

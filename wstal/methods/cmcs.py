@@ -37,6 +37,7 @@ from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainCon
 MODALITIES = ("rgb", "flow", "early", "late")
 POOLINGS = ("attention", "max", "mean")
 BRANCH_LOSSES = ("fused", "ensemble")
+CLASS_SCORES = {"logits": "video_logits", "probs": "video_probs"}  # what classification mAP ranks
 
 
 @dataclass
@@ -63,6 +64,7 @@ class CMCSConfig:
     # (0 = the feature kind's released value, UNT 15 / I3D 16); replaces temporal_stride there
     sample_rate: int = 0
     localize: CMCSLocalizeConfig = field(default_factory=CMCSLocalizeConfig)
+    class_scores: str = "logits"  # classification mAP ranks the raw averaged logits (released) | probs
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(steps=7500, batch_videos=24, lr=1e-4, weight_decay=1e-3)
     )
@@ -76,6 +78,8 @@ def validate_config(cfg: CMCSConfig) -> None:
         raise ConfigError(f"cmcs: pooling must be one of {POOLINGS}, got {cfg.pooling!r}")
     if cfg.branch_loss not in BRANCH_LOSSES:
         raise ConfigError(f"cmcs: branch_loss must be one of {BRANCH_LOSSES}, got {cfg.branch_loss!r}")
+    if cfg.class_scores not in CLASS_SCORES:
+        raise ConfigError(f"cmcs: class_scores must be one of {tuple(CLASS_SCORES)}, got {cfg.class_scores!r}")
     if cfg.num_branches < 1:
         raise ConfigError(f"cmcs: num_branches must be >= 1, got {cfg.num_branches}")
     if cfg.diversity and cfg.num_branches < 2:
@@ -368,6 +372,10 @@ class CMCS(Method):
             "video_scores": probs[: self.num_classes].cpu().numpy(),
         }
 
+    def video_scores(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Classification-mAP scores: the released code ranks the raw (averaged) video logits."""
+        return outputs[CLASS_SCORES[self.config.class_scores]][: self.num_classes]
+
     def localize(self, outputs: dict[str, np.ndarray], video: Video, variant: str) -> list[Detection]:
         if video.crops is not None:  # CMCS-layout data: the video's own frame grid and fps
             from wstal.methods.cmcs_crops import crop_localize
@@ -397,5 +405,5 @@ def describe_model(model: CMCSModel) -> dict[str, Any]:
 __all__ = [
     "CMCS", "CMCSConfig", "CMCSModel", "CMCSStream", "TrainSample", "mil_loss", "diversity_loss", "norm_loss",
     "sample_losses", "pool", "offset_view", "validate_config", "describe_model", "MODALITIES", "POOLINGS",
-    "BRANCH_LOSSES",
+    "BRANCH_LOSSES", "CLASS_SCORES",
 ]
