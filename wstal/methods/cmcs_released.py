@@ -30,8 +30,9 @@ _COMMON = {
     "diversity_weight": 0.2, "branch_loss": "fused", "hard_negatives": True,
     "localize.class_threshold": 0.1, "localize.theta": 1.0, "localize.dilation_snippets": 1.25,
     "localize.w_inner": 1.0, "localize.w_outer": -1.0, "localize.w_global": 0.25, "localize.tick_offset": 0.0,
-    "localize.clip_left_outer": False, "localize.masking": False,
-    "train.batch_videos": 24, "train.lr": 1e-4, "train.weight_decay": 1e-3,
+    "localize.clip_left_outer": False, "localize.masking": False, "localize.past_end": "clip",
+    "class_scores": "logits", "hn.trailing_run": "released",
+    "train.batch_videos": 24, "train.lr": 1e-4, "train.weight_decay": 1e-3, "train.lr_decay_steps": [],
 }
 
 
