@@ -205,50 +205,63 @@ SHORT = ["video_validation_0000190", "video_validation_0000854", "video_test_000
          "video_test_0001433"]  # the shortest annotated videos: full length (no scaling), so GT times hold
 
 
-def _planted_vector(net: ReleasedNetwork, target: int) -> torch.Tensor:
-    """A non-negative 2048-d feature the released network labels `target` at every snippet (gradient ascent)."""
+def _planted_vector(nets: dict[str, ReleasedNetwork], target: int) -> torch.Tensor:
+    """A non-negative 2048-d feature the released model(s) label `target` at every snippet (gradient ascent);
+    rgb + flow networks are late-fused (their CAS averaged), as the import does."""
     torch.manual_seed(target)
     w = torch.zeros(2048, requires_grad=True)
     opt = torch.optim.Adam([w], lr=0.05)
+    halves = {"both": slice(0, 2048), "rgb": slice(0, 1024), "flow": slice(1024, 2048)}
     for _ in range(150):
         x = torch.nn.functional.softplus(w).expand(1, 7, 2048)
-        loss = -torch.log_softmax(net(x)["cas"][0, 3], dim=-1)[target]
+        cas = torch.stack([net(x[..., halves[s]])["cas"][0, 3] for s, net in nets.items()]).mean(0)
+        loss = -torch.log_softmax(cas, dim=-1)[target]
         opt.zero_grad()
         loss.backward()
         opt.step()
     return torch.nn.functional.softplus(w).detach()
 
 
-def test_released_unt_model_localizes_actions_planted_for_it(tmp_path, capsys):
+@pytest.mark.parametrize("kind,stream", [("unt", "both"), ("i3d", "late")])
+def test_released_model_localizes_actions_planted_for_it(tmp_path, kind, stream):
     """Features the released network reads as the GT class inside GT segments (background elsewhere), at the
-    real lengths: importing + `wstal evaluate --run` must find them (a wrong frame grid, fps or crop handling
-    would misplace every detection)."""
+    real lengths: importing + `wstal evaluate --run` must find them (a wrong frame grid, fps, sample rate or
+    crop handling would misplace every detection)."""
     from tests.mockdata.cmcs_layout import official_videos, read_meta
 
-    folder, step = RUNS["unt"]
-    path = CMCS_MODELS / folder / f"model-both-{step}"
-    mock = make_mock_cmcs_layout(tmp_path / "layout", kinds=("unt",), videos=SHORT, length_scale=1.0)
-    net = ReleasedNetwork(2048)
-    net.load_state_dict(torch.load(path, weights_only=True))
+    folder, step = RUNS[kind]
+    path = CMCS_MODELS / folder if stream == "late" else CMCS_MODELS / folder / f"model-{stream}-{step}"
+    files = ({"rgb": path / f"model-rgb-{step}", "flow": path / f"model-flow-{step}"} if stream == "late"
+             else {stream: path})
+    nets = {}
+    for name, file in files.items():
+        nets[name] = ReleasedNetwork(2048 if name == "both" else 1024)
+        nets[name].load_state_dict(torch.load(file, weights_only=True))
+    mock = make_mock_cmcs_layout(tmp_path / "layout", kinds=(kind,), videos=SHORT, length_scale=1.0)
     classes = sorted({c for rows in official_videos().values() for c, _, _ in rows})
     gt, meta = official_videos(), read_meta()
     needed = {classes.index(label) for name in SHORT for label, _, _ in gt[name]} | {20}
-    vectors = {c: _planted_vector(net, c).numpy() for c in sorted(needed)}
+    vectors = {c: _planted_vector(nets, c).numpy() for c in sorted(needed)}
     for name in SHORT:
         subset = "val" if name.startswith("video_validation_") else "test"
         frames, fps = mock.frame_cnt[name], meta[name][0]
-        length = -(-frames // 5)  # UNT: one feature every 5 frames from frame 0
-        times = np.arange(length) * 5 / fps
+        # UNT: one feature every 5 frames from frame 0; I3D: a 16-frame chunk starting every 4 frames
+        length = -(-frames // 5) if kind == "unt" else (frames - 16) // 4 + 1
+        times = np.arange(length) * (5 if kind == "unt" else 4) / fps
         x = np.repeat(vectors[20][None], length, axis=0)
         for label, start, end in gt[name]:
             x[(times >= start) & (times < end)] = vectors[classes.index(label)]
-        for half, stream in enumerate(("rgb", "flow")):
-            file = (mock.features_root / "UNTRI-5" / f"untri-thumos14-{subset}-{stream}-oversample-step5"
-                    / f"{name}-{stream}.npz")
+        for half, s in enumerate(("rgb", "flow")):
             crops = np.repeat(x[None, :, half * 1024:(half + 1) * 1024], 10, axis=0).astype(np.float32)
-            np.savez(file, feature=crops.swapaxes(0, 1)[..., None, None], frame_cnt=np.int64(frames))
+            if kind == "unt":
+                folder = f"UNTRI-5/untri-thumos14-{subset}-{s}-oversample-step5"
+                file = mock.features_root / folder / f"{name}-{s}.npz"
+                np.savez(file, feature=crops.swapaxes(0, 1)[..., None, None], frame_cnt=np.int64(frames))
+            else:
+                file = mock.features_root / f"I3D-4/thumos-{subset}-{s}-oversample" / f"{name}-{s}.npz"
+                np.savez(file, feature=crops, frame_cnt=np.int64(frames))
     data = tmp_path / "prepared"
-    prepare_cmcs_source("unt", mock.features_root, mock.annotations_dir, mock.meta_dir, data)
+    prepare_cmcs_source(kind, mock.features_root, mock.annotations_dir, mock.meta_dir, data)
     run = tmp_path / "run"
     assert main(["import", "cmcs", str(path), "--out", str(run), "--data", str(data)]) == 0
     assert main(["evaluate", "--run", str(run)]) == 0
