@@ -254,8 +254,8 @@ def test_released_model_localizes_actions_planted_for_it(tmp_path, kind, stream)
         for half, s in enumerate(("rgb", "flow")):
             crops = np.repeat(x[None, :, half * 1024:(half + 1) * 1024], 10, axis=0).astype(np.float32)
             if kind == "unt":
-                folder = f"UNTRI-5/untri-thumos14-{subset}-{s}-oversample-step5"
-                file = mock.features_root / folder / f"{name}-{s}.npz"
+                sub = f"UNTRI-5/untri-thumos14-{subset}-{s}-oversample-step5"
+                file = mock.features_root / sub / f"{name}-{s}.npz"
                 np.savez(file, feature=crops.swapaxes(0, 1)[..., None, None], frame_cnt=np.int64(frames))
             else:
                 file = mock.features_root / f"I3D-4/thumos-{subset}-{s}-oversample" / f"{name}-{s}.npz"
