@@ -18,10 +18,11 @@ from typing import Any, Mapping
 
 import yaml
 
+from wstal.config_files import shipped_config
 from wstal.errors import ConfigError
 from wstal.evaluation.protocols import PROTOCOLS
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"  # the checkout's
+DEFAULT_CATALOG = shipped_config("catalog.yaml")  # the checkout's, else the installed package's
 
 
 def default_catalog_path() -> Path:
