@@ -10,7 +10,7 @@ import pytest
 from wstal.cli import main
 from wstal.errors import ConfigError, DataError
 from wstal.evaluate import PROTOCOLS, GroundTruth, evaluate_detections, parse_tious
-from wstal.methods.base import Detection
+from wstal.data.records import Detection
 
 S = 0.64  # one snippet: hand cases on the grid stay exact under round(t * 25 / 16)
 

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset
+from wstal.data.records import Dataset, Detection
 from wstal.errors import ConfigError, DataError
-from wstal.methods.base import Detection, Method, apply_overrides, config_from_dict, config_to_dict, get_method
+from wstal.methods.base import Method, apply_overrides, config_from_dict, config_to_dict, get_method
 from wstal.train import CHECKPOINT, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb, train
 from wstal.utils.atomic import atomic_write_json
 from wstal.utils.provenance import provenance

@@ -103,6 +103,17 @@ class Dataset:
         raise DataError(None, f"dataset {self.name!r} has no video {name!r}")
 
 
+@dataclass
+class Detection:
+    """One localized action instance, in seconds (what localization returns, what evaluation reads)."""
+
+    video: str
+    label: int
+    score: float
+    start: float
+    end: float
+
+
 def validate_video(
     video: Video, num_classes: int, feature_dim: int | None, source: str | None, check_features: bool = True
 ) -> None:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from wstal.data.hard_negatives import runs
+from wstal.data.records import Detection
 from wstal.errors import ConfigError
-from wstal.methods.base import Detection
 
 
 @dataclass

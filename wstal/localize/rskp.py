@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wstal.methods.base import Detection
+from wstal.data.records import Detection
 
 
 @dataclass

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.registry import Registry
 
@@ -65,18 +65,6 @@ class StepContext:
     epoch: int
     rng: np.random.Generator  # the only source of randomness besides torch's (re-seeded per step)
     device: torch.device
-    total_steps: int
-
-
-@dataclass
-class Detection:
-    """One localized action instance, in seconds."""
-
-    video: str
-    label: int
-    score: float
-    start: float
-    end: float
 
 
 class Method(abc.ABC):
@@ -207,6 +195,6 @@ def config_from_dict(config_class: type, data: Mapping[str, Any], where: str) ->
 
 
 __all__ = [
-    "METHODS", "Method", "TrainConfig", "StepContext", "Detection", "get_method",
+    "METHODS", "Method", "TrainConfig", "StepContext", "get_method",
     "apply_overrides", "config_to_dict", "config_from_dict",
 ]

@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from wstal.data.hard_negatives import HardNegativeConfig, pseudo_background_videos, static_mask
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError, DataError
 from wstal.localize.cmcs import CMCSLocalizeConfig, localize_video
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig, apply_overrides
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig, apply_overrides
 
 MODALITIES = ("rgb", "flow", "early", "late")
 POOLINGS = ("attention", "max", "mean")

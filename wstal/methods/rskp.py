@@ -26,10 +26,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.localize.rskp import ProposalConfig, localize as localize_proposals
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig
 from wstal.methods.rskp_parts.em import em_summarise, top_score_snippets
 from wstal.methods.rskp_parts.head import (
     HeadOutput, PredictionModule, attention_normalisation_loss, l2_normalise, nce_loss, pseudo_label_loss,
