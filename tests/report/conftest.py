@@ -17,12 +17,12 @@ SEEDS = (0, 1, 2)
 
 
 def fake_metrics(rng: np.random.Generator, level: float) -> dict:
-    """A metrics.json-shaped dict: per-class AP (fractions) whose class mean is `map` (in %)."""
+    """A metrics.json-shaped dict as `wstal evaluate` writes it: per-class AP in % whose class mean is `map`."""
     per_class = {}
     for name in CLASSES:
         base = np.clip(level / 100 + rng.normal(0, 0.08), 0.01, 0.99)
-        per_class[name] = [float(np.clip(base * (1.0 - 0.12 * k), 0.0, 1.0)) for k in range(len(TIOUS))]
-    maps = [float(100 * np.mean([v[k] for v in per_class.values()])) for k in range(len(TIOUS))]
+        per_class[name] = [float(100 * np.clip(base * (1.0 - 0.12 * k), 0.0, 1.0)) for k in range(len(TIOUS))]
+    maps = [float(np.mean([v[k] for v in per_class.values()])) for k in range(len(TIOUS))]
     return {"protocol": "fixture", "tiou": TIOUS, "map": maps, "average": float(np.mean(maps[:5])),
             "per_class": per_class, "averages": {"avg5": float(np.mean(maps[:5])), "avg7": float(np.mean(maps))},
             "classification_map": 80.0, "best_on_test": None}

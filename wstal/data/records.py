@@ -41,14 +41,6 @@ class Video:
     def num_snippets(self) -> int:
         return int(self.features.shape[0])
 
-    @property
-    def rgb(self) -> np.ndarray:
-        return self.features[:, : self.features.shape[1] // 2]
-
-    @property
-    def flow(self) -> np.ndarray:
-        return self.features[:, self.features.shape[1] // 2 :]
-
 
 @dataclass(eq=False)
 class Dataset:

@@ -45,11 +45,10 @@ class ReducedVariant:
     train_subset: str
     test_subset: str
     snippet_seconds: float = SNIPPET_SECONDS
-    duration_column: bool = False  # THUMOS'14 stores duration as (N, 1)
 
 
 VARIANTS: Registry[ReducedVariant] = Registry("reduced-format variant")
-VARIANTS.register("thumos14")(ReducedVariant("thumos14", "validation", "test", duration_column=True))
+VARIANTS.register("thumos14")(ReducedVariant("thumos14", "validation", "test"))
 VARIANTS.register("activitynet")(ReducedVariant("activitynet", "training", "validation"))
 
 

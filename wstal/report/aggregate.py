@@ -13,7 +13,6 @@ Metric names used by the catalog and the report:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,17 +104,7 @@ def per_class_average(metrics: Mapping[str, Any], tious: Sequence[float], where:
         per_class = metrics["per_class"]
     except (KeyError, StopIteration) as exc:
         raise DataError(where, f"per-class AP at tIoU {list(tious)} not available ({exc!r})") from None
-    scale = 100.0 if _looks_fractional(metrics) else 1.0
-    return {name: scale * float(np.mean([values[i] for i in index])) for name, values in per_class.items()}
-
-
-def _looks_fractional(metrics: Mapping[str, Any]) -> bool:
-    """Per-class APs may be stored in [0, 1] while `map` is in %: their class mean is mAP, so compare."""
-    per_class = metrics["per_class"]
-    if not per_class or not metrics["map"]:
-        return False
-    first = float(np.mean([v[0] for v in per_class.values()]))
-    return abs(first * 100 - float(metrics["map"][0])) < abs(first - float(metrics["map"][0]))
+    return {name: float(np.mean([values[i] for i in index])) for name, values in per_class.items()}
 
 
 def collect(paths: Iterable[str | Path], metric: str) -> SeedStats:

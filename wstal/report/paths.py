@@ -55,8 +55,3 @@ class Layout:
     @property
     def summary(self) -> Path:
         return self.tables / "summary.md"
-
-    @property
-    def numbers(self) -> Path:
-        """Every reproduced number of this setting, flat (what the golden regression compares)."""
-        return self.results / self.dataset / self.scale / "numbers.json"
