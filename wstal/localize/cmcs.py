@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wstal.data.hard_negatives import runs
 from wstal.data.records import Detection
 from wstal.errors import ConfigError
+from wstal.utils.runs import runs
 
 
 @dataclass
