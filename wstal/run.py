@@ -21,6 +21,7 @@ from torch import nn
 
 from wstal.data.records import Dataset, Detection
 from wstal.errors import ConfigError, DataError
+from wstal.evaluation.precision import non_interpolated_ap
 from wstal.methods.base import Method, apply_overrides, config_from_dict, config_to_dict, get_method
 from wstal.train import CHECKPOINT, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb, train
 from wstal.utils.atomic import atomic_write_json
@@ -123,9 +124,7 @@ def classification_map(scores: np.ndarray, videos: list, num_classes: int) -> fl
         if positives == 0:
             continue
         order = np.argsort(-scores[:, c], kind="stable")
-        hits = truth[order, c]
-        precision_at_hit = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
-        aps.append(precision_at_hit.sum() / positives)
+        aps.append(non_interpolated_ap(truth[order, c][:, None], positives)[0])
     return float(100.0 * np.mean(aps)) if aps else None
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from wstal.catalog import Artifact, Catalog
 from wstal.errors import ConfigError, DataError
+from wstal.evaluation.matching import temporal_iou
 from wstal.report.aggregate import read_json
 from wstal.report.paths import Layout
 from wstal.report.style import COLORS, DOUBLE_WIDTH_IN, figure_style, save
@@ -43,20 +44,15 @@ def _load_run(catalog: Catalog, art: Artifact, layout: Layout, seed: int):
     return method, model, dataset, row
 
 
-def _tiou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
-
-
 def video_quality(video, detections: list[dict], classes: Sequence[str]) -> float:
     """Mean over GT instances of the best same-class tIoU of any detection (NaN without GT)."""
     if len(video.segments) == 0:
         return float("nan")
     best = []
     for seg, label in zip(video.segments, video.segment_labels):
-        same = [np.array(d["segment"]) for d in detections if d["label"] == classes[int(label)]]
-        best.append(max((_tiou(seg, s) for s in same), default=0.0))
+        same = np.array([d["segment"] for d in detections if d["label"] == classes[int(label)]],
+                        dtype=np.float64).reshape(-1, 2)
+        best.append(float(temporal_iou(seg[0], seg[1], same[:, 0], same[:, 1]).max(initial=0.0)))
     return float(np.mean(best))
 
 
