@@ -163,6 +163,19 @@ def score_model(method: Method, model: nn.Module, device: torch.device, variant:
     return result
 
 
+def model_from_checkpoint(ckpt: dict, dataset: Dataset, source: Path) -> tuple[Method, nn.Module]:
+    """The method (config from the checkpoint) and its model carrying the checkpoint's weights, on the CPU."""
+    method_cls = get_method(ckpt["method"])
+    method = method_cls(config_from_dict(method_cls.Config, ckpt["config"], f"{source} config"), dataset)
+    model = method.build_model()
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise DataError(source, f"weights do not fit the model for this dataset "
+                                f"({str(exc).splitlines()[0][:200]})") from None
+    return method, model
+
+
 def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
                  dataset_dir: str | Path | None = None, device: str = "auto") -> dict:
     """Evaluate the finished run in `run_dir` with inference variant `variant`; return metrics.
@@ -184,15 +197,8 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
     from wstal.data.io import load_dataset
 
     dataset = load_dataset(dataset_dir or run_config["dataset_dir"])
-    config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
     dev = resolve_device(device)
-    method = method_cls(config, dataset)
-    model = method.build_model()
-    try:
-        model.load_state_dict(ckpt["model"])
-    except RuntimeError as exc:
-        raise DataError(run_dir / CHECKPOINT, f"weights do not fit the model for this dataset "
-                                              f"({str(exc).splitlines()[0][:200]})") from None
+    method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.to(dev)
 
     t0 = time.perf_counter()

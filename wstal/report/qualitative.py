@@ -25,20 +25,16 @@ def _load_run(catalog: Catalog, art: Artifact, layout: Layout, seed: int):
     import torch
 
     from wstal.data.io import load_dataset
-    from wstal.methods.base import config_from_dict, get_method
+    from wstal.run import model_from_checkpoint
     from wstal.train import CHECKPOINT, load_checkpoint
 
     row = art.rows[0]
     run_dir = layout.run_dir(row.experiment, seed)
     ckpt = load_checkpoint(run_dir / CHECKPOINT)
-    method_cls = get_method(ckpt["method"])
-    if method_cls.name != "rskp":
-        raise ConfigError(f"{art.name}: qualitative figures show RSKP internals; {row.experiment} is {method_cls.name}")
+    if ckpt["method"] != "rskp":
+        raise ConfigError(f"{art.name}: qualitative figures show RSKP internals; {row.experiment} is {ckpt['method']}")
     dataset = load_dataset(layout.data_dir(catalog.experiment(row.experiment).data_variant))
-    config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
-    method = method_cls(config, dataset)
-    model = method.build_model()
-    model.load_state_dict(ckpt["model"])
+    method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.eval()
     torch.set_grad_enabled(False)
     return method, model, dataset, row
