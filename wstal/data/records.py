@@ -22,6 +22,9 @@ import numpy as np
 
 from wstal.errors import DataError
 
+SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
+DATASET_NAMES = ("synthetic", "thumos14", "activitynet12")  # what `--dataset` accepts
+
 
 @dataclass(frozen=True, eq=False)
 class Video:
@@ -49,7 +52,7 @@ class Dataset:
     name: str
     classes: tuple[str, ...]
     videos: list[Video]
-    snippet_seconds: float = 16.0 / 25.0
+    snippet_seconds: float = SNIPPET_SECONDS
     feature_kind: str = "i3d"  # "i3d" | "unt": UNT-like RGB carries no motion
     train_subset: str = "validation"  # THUMOS'14 trains on its validation set
     test_subset: str = "test"

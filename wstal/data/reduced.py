@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from wstal.data.records import Dataset, Video, as_intervals, validate_dataset
+from wstal.data.records import SNIPPET_SECONDS, Dataset, Video, as_intervals, validate_dataset
 from wstal.data.safe_pickle import load_npy
 from wstal.errors import DataError
 from wstal.registry import Registry
@@ -34,7 +34,6 @@ ANNOTATION_FILES = ("classlist", "videoname", "subset", "duration", "segments", 
 AMBIGUOUS_FILE = "Ambiguous_test.txt"
 META_FILE = "wstal_meta.json"
 MOTION_FILE = "motion.npy"
-SNIPPET_SECONDS = 16.0 / 25.0  # I3D: 16-frame snippets at 25 fps
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from wstal.config_values import coerce
+from wstal.data.records import SNIPPET_SECONDS
 from wstal.errors import ConfigError
 
-SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
 FEATURE_KINDS = ("i3d", "unt")
 
 
