@@ -1,4 +1,4 @@
-"""Hand-computed cases for each protocol of `wstal.evaluate` (specs/evaluation.md)."""
+"""Hand-computed cases for each protocol of `wstal.evaluate` (docs/evaluation.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """CMCS hard negatives: static clips of training videos become background pseudo videos.
 
 Context frames (a pool table, a golf course) look like the action but do not move, so a
-classifier trained only on weak video labels fires on them. CMCS (spec `cmcs.md` §3)
+classifier trained only on weak video labels fires on them. CMCS (docs/methods/cmcs.md §4)
 picks the least-moving snippets of each training video, keeps only long static runs,
 and concatenates them into a pseudo video labelled *background*. Each step below is a
 separate function so that it can be checked against a hand-made motion curve.

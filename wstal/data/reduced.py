@@ -5,7 +5,7 @@ An annotation folder of `.npy` arrays in one row order (`classlist`, `videoname`
 and one features `.npy` object array of `[T_v, D]` (RGB | flow) in the same row order.
 Every pickled file goes through `wstal.data.safe_pickle`, so reading never runs code.
 
-Quirks handled here (see `../shared/data/*/README.md`): names are bytes in the THUMOS'14
+Quirks handled here (found in the released annotation folders): names are bytes in the THUMOS'14
 and ActivityNet-1.2 folders and str in ActivityNet-1.3; `duration` is (N,1) for THUMOS'14
 and (N,) for ActivityNet; `labels_all` may differ from the segment labels and may be
 empty (`video_test_0000270`); the ambiguous file has two spaces after the video name.

@@ -1,4 +1,4 @@
-"""The five named evaluation protocols of specs/evaluation.md, as data.
+"""The five named evaluation protocols of docs/evaluation.md §3, as data.
 
 (Plus two readings of the original kit's recall levels, `th14-11pt-nearest` and
 `th14-11pt-octave`, next to the kit's own MATLAB levels of `th14-11pt`.)

@@ -1,4 +1,4 @@
-"""CMCS localization: CAS -> scored segments (spec `cmcs.md` §4.2), no NMS.
+"""CMCS localization: CAS -> scored segments (docs/methods/cmcs.md §5), no NMS.
 
 Per video and per class whose video probability passes the gate, the softmax CAS of
 that class is min–max normalised, linearly upsampled to a "frame" grid, thresholded at

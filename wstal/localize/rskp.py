@@ -1,4 +1,4 @@
-"""RSKP / FAC-Net proposals: multi-threshold sweep, inner - outer score, NMS (spec `rskp.md` §9.2).
+"""RSKP / FAC-Net proposals: multi-threshold sweep, inner - outer score, NMS (docs/methods/rskp.md §8).
 
 Works in snippet indices like the released code, quirks included (each is part of the
 numbers it reports): the inner mean reaches one snippet past the run, a proposal

@@ -1,6 +1,6 @@
 """CMCS (Liu, Jiang, Wang, CVPR 2019): completeness modeling and context separation.
 
-Spec: `../shared/specs/cmcs.md` (the released code is its reference). Why each part:
+Method description: `docs/methods/cmcs.md` (the released code is its reference). Why each part:
 
 * K classification branches whose CASs are pushed apart by a **diversity loss** make
   the fused CAS cover several phases of an action instead of only its most
@@ -41,7 +41,7 @@ CLASS_SCORES = {"logits": "video_logits", "probs": "video_probs"}  # what classi
 
 @dataclass
 class CMCSConfig:
-    """THUMOS'14 UNT config of the released code (spec §5.2)."""
+    """THUMOS'14 UNT config of the released code (docs/methods/cmcs.md §6)."""
 
     modality: str = "early"  # rgb | flow | early (concatenated) | late (rgb and flow networks averaged)
     dropout: float = 0.8  # channel dropout on the input features (0.5 for I3D)
@@ -246,7 +246,7 @@ class TrainSample:
 
 
 def offset_view(features: torch.Tensor, stride: int, offset: int) -> torch.Tensor:
-    """Temporal augmentation of spec §1.3: every `stride`-th snippet from `offset`, cut to T // stride."""
+    """Temporal augmentation of docs/methods/cmcs.md §1: every `stride`-th snippet from `offset`, cut to T // stride."""
     if stride == 1:
         return features
     length = max(1, features.shape[0] // stride)

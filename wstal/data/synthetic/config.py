@@ -2,7 +2,7 @@
 
 Every planted phenomenon has one knob, and that knob at 0 removes the phenomenon, so that
 the gain of the paper mechanism that targets it can be shown to vanish with it
-(design.md §4, figure11). Knob names are a public interface (catalog experiments and
+(figure11 of the catalog). Knob names are a public interface (catalog experiments and
 `wstal synth --set` use them): do not rename.
 """
 

@@ -1,7 +1,7 @@
-"""Offline representatives: the per-class memory bank and the table5 video-wise variant (spec §6).
+"""Offline representatives: the per-class memory bank and the table5 video-wise variant (docs/methods/rskp.md §5).
 
 Both live in registered buffers, so they travel in `model.state_dict()`: a resumed run
-keeps its bank (the released code does not, spec §13.5). They are written under
+keeps its bank (the released code does not, docs/methods/rskp.md §12). They are written under
 `torch.no_grad()` with detached values and read detached: never part of the gradient.
 """
 
