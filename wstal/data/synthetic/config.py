@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from wstal.config_values import coerce
-from wstal.data.records import SNIPPET_SECONDS
+from wstal.data.records import SNIPPET_SECONDS as SNIPPET_SECONDS  # re-exported to the generator modules
 from wstal.errors import ConfigError
 
 FEATURE_KINDS = ("i3d", "unt")
