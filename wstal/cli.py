@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 
+from wstal import __version__
 from wstal.errors import WstalError
 
 # name -> one-line help; implementation in wstal/commands/<name>.py
@@ -43,6 +44,7 @@ def _module_name(command: str) -> str:
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wstal", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_text in COMMANDS.items():

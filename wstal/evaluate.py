@@ -1,4 +1,4 @@
-"""mAP@tIoU of temporal detections under a named protocol (specs/evaluation.md).
+"""mAP@tIoU of temporal detections under a named protocol (docs/evaluation.md).
 
     truth = GroundTruth.from_dataset(dataset, "test")     # or GroundTruth.from_json(path, subset)
     result = evaluate_detections(truth, detections, protocol="snippet", tious=(0.1, 0.3, 0.5))

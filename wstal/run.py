@@ -19,10 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset
+from wstal.data.records import Dataset, Detection
 from wstal.errors import ConfigError, DataError
+from wstal.evaluation.precision import non_interpolated_ap
 from wstal.metrics import AVERAGE_TIOUS as AVERAGES, all_tious, average_of, tiou_key
-from wstal.methods.base import Detection, Method, apply_overrides, config_from_dict, config_to_dict, get_method
+from wstal.methods.base import Method, apply_overrides, config_from_dict, config_to_dict, get_method
 from wstal.train import CHECKPOINT, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb, train
 from wstal.utils.atomic import atomic_write_json
 from wstal.utils.provenance import provenance
@@ -121,9 +122,7 @@ def classification_map(scores: np.ndarray, videos: list, num_classes: int) -> fl
         if positives == 0:
             continue
         order = np.argsort(-scores[:, c], kind="stable")
-        hits = truth[order, c]
-        precision_at_hit = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
-        aps.append(precision_at_hit.sum() / positives)
+        aps.append(non_interpolated_ap(truth[order, c][:, None], positives)[0])
     return float(100.0 * np.mean(aps)) if aps else None
 
 
@@ -158,6 +157,19 @@ def score_model(method: Method, model: nn.Module, device: torch.device, variant:
     return result
 
 
+def model_from_checkpoint(ckpt: dict, dataset: Dataset, source: Path) -> tuple[Method, nn.Module]:
+    """The method (config from the checkpoint) and its model carrying the checkpoint's weights, on the CPU."""
+    method_cls = get_method(ckpt["method"])
+    method = method_cls(config_from_dict(method_cls.Config, ckpt["config"], f"{source} config"), dataset)
+    model = method.build_model()
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise DataError(source, f"weights do not fit the model for this dataset "
+                                f"({str(exc).splitlines()[0][:200]})") from None
+    return method, model
+
+
 def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
                  dataset_dir: str | Path | None = None, device: str = "auto") -> dict:
     """Evaluate the finished run in `run_dir` with inference variant `variant`; return metrics.
@@ -182,15 +194,8 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
     if data is None:  # an imported run records no dataset unless `wstal import --data` gave one
         raise ConfigError(f"{run_dir / RUN_CONFIG}: no dataset recorded; give the dataset folder (--annotations)")
     dataset = load_dataset(data)
-    config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
     dev = resolve_device(device)
-    method = method_cls(config, dataset)
-    model = method.build_model()
-    try:
-        model.load_state_dict(ckpt["model"])
-    except RuntimeError as exc:
-        raise DataError(run_dir / CHECKPOINT, f"weights do not fit the model for this dataset "
-                                              f"({str(exc).splitlines()[0][:200]})") from None
+    method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.to(dev)
 
     t0 = time.perf_counter()

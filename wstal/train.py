@@ -251,7 +251,7 @@ def train(
         for step in range(start, steps):
             torch.manual_seed(step_seed(seed, step))
             epoch, _ = order(step * batch)
-            ctx = StepContext(step=step, epoch=epoch, rng=step_rng(seed, step), device=dev, total_steps=steps)
+            ctx = StepContext(step=step, epoch=epoch, rng=step_rng(seed, step), device=dev)
             model.train()
             optimizer.zero_grad(set_to_none=True)
             last = {}

@@ -43,7 +43,7 @@ def make(overrides: dict | None = None, dataset: Dataset | None = None):
 
 
 def context(step: int = 0) -> StepContext:
-    return StepContext(step=step, epoch=0, rng=step_rng(0, step), device=torch.device("cpu"), total_steps=10)
+    return StepContext(step=step, epoch=0, rng=step_rng(0, step), device=torch.device("cpu"))
 
 
 def test_paper_defaults():

@@ -15,13 +15,12 @@ import os
 import shutil
 from pathlib import Path
 
+from wstal.data.records import DATASET_NAMES
 from wstal.errors import ConfigError, DataError
-
-DATASETS = ("synthetic", "thumos14", "activitynet12")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=DATASETS)
+    parser.add_argument("--dataset", required=True, choices=DATASET_NAMES)
     parser.add_argument("--scale", required=True, choices=("smoke", "default", "paper"))
     parser.add_argument("--data-variant", required=True, help="data variant name in the catalog (e.g. i3d, unt)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (wstal format)")

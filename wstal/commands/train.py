@@ -11,15 +11,14 @@ import argparse
 import importlib
 from pathlib import Path
 
+from wstal.data.records import DATASET_NAMES
 from wstal.errors import ConfigError
-
-DATASETS = ("synthetic", "thumos14", "activitynet12")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", required=True, help="experiment name in the catalog")
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--dataset", required=True, choices=DATASETS)
+    parser.add_argument("--dataset", required=True, choices=DATASET_NAMES)
     parser.add_argument("--scale", required=True, choices=("smoke", "default", "paper"))
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder (default: results/<dataset>/<scale>/<experiment>/seed<k>)")

@@ -22,6 +22,9 @@ import numpy as np
 
 from wstal.errors import DataError
 
+SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
+DATASET_NAMES = ("synthetic", "thumos14", "activitynet12")  # what `--dataset` accepts
+
 if TYPE_CHECKING:
     from wstal.data.cmcs_layout.source import CropSource
 
@@ -47,14 +50,6 @@ class Video:
     def num_snippets(self) -> int:
         return int(self.features.shape[0])
 
-    @property
-    def rgb(self) -> np.ndarray:
-        return self.features[:, : self.features.shape[1] // 2]
-
-    @property
-    def flow(self) -> np.ndarray:
-        return self.features[:, self.features.shape[1] // 2 :]
-
 
 @dataclass(eq=False)
 class Dataset:
@@ -63,7 +58,7 @@ class Dataset:
     name: str
     classes: tuple[str, ...]
     videos: list[Video]
-    snippet_seconds: float = 16.0 / 25.0
+    snippet_seconds: float = SNIPPET_SECONDS
     feature_kind: str = "i3d"  # "i3d" | "unt": UNT-like RGB carries no motion
     train_subset: str = "validation"  # THUMOS'14 trains on its validation set
     test_subset: str = "test"
@@ -107,6 +102,17 @@ class Dataset:
             if v.name == name:
                 return v
         raise DataError(None, f"dataset {self.name!r} has no video {name!r}")
+
+
+@dataclass
+class Detection:
+    """One localized action instance, in seconds (what localization returns, what evaluation reads)."""
+
+    video: str
+    label: int
+    score: float
+    start: float
+    end: float
 
 
 def validate_video(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from wstal.utils.jsonfile import read_json
+from wstal.data.records import SNIPPET_SECONDS
 from wstal.errors import DataError
 
 # THUMOS'14 marks unclear intervals with this label in its official files; in a GT JSON an
@@ -35,7 +36,7 @@ class GroundTruth:
     segment_label: np.ndarray  # [N] int64 index into `classes`
     ambiguous: np.ndarray  # [M, 2] float64 seconds
     ambiguous_video: np.ndarray  # [M] int64 index into `videos`
-    snippet_seconds: float = 16.0 / 25.0  # grid of the `snippet` and `wtalc` protocols
+    snippet_seconds: float = SNIPPET_SECONDS  # grid of the `snippet` and `wtalc` protocols
     source: str = "<memory>"
 
     @property
@@ -78,7 +79,7 @@ class GroundTruth:
         )
 
     @classmethod
-    def from_json(cls, path: str | Path, subset: str = "test", snippet_seconds: float = 16.0 / 25.0) -> "GroundTruth":
+    def from_json(cls, path: str | Path, subset: str = "test", snippet_seconds: float = SNIPPET_SECONDS) -> "GroundTruth":
         """GT of `subset` from an ActivityNet-style GT JSON.
 
         Classes are taken from the whole file in order of first appearance, so that a

@@ -1,4 +1,4 @@
-"""CMCS localization: CAS -> scored segments (spec `cmcs.md` §4.2), no NMS.
+"""CMCS localization: CAS -> scored segments (docs/methods/cmcs.md §5), no NMS.
 
 Per video and per class whose video probability passes the gate, the softmax CAS of
 that class is min–max normalised, linearly upsampled to a "frame" grid, thresholded at
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wstal.data.hard_negatives import runs
+from wstal.data.records import Detection
 from wstal.errors import ConfigError
-from wstal.methods.base import Detection
+from wstal.utils.runs import runs
 
 
 @dataclass

@@ -37,7 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
+from wstal.config_values import coerce
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.registry import Registry
 
@@ -65,18 +66,6 @@ class StepContext:
     epoch: int
     rng: np.random.Generator  # the only source of randomness besides torch's (re-seeded per step)
     device: torch.device
-    total_steps: int
-
-
-@dataclass
-class Detection:
-    """One localized action instance, in seconds."""
-
-    video: str
-    label: int
-    score: float
-    start: float
-    end: float
 
 
 class Method(abc.ABC):
@@ -163,27 +152,8 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], where: str) -> An
         if leaf not in names:
             hint = ", ".join(sorted(names))
             raise ConfigError(f"{where}: unknown config key {key!r} (keys here: {hint})")
-        setattr(target, leaf, _coerce(getattr(target, leaf), value, key, where))
+        setattr(target, leaf, coerce(getattr(target, leaf), value, key, where))
     return config
-
-
-def _coerce(current: Any, value: Any, key: str, where: str) -> Any:
-    """Keep config types stable (YAML gives ints where floats are meant, lists for tuples)."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: {key} must be true/false, got {value!r}")
-        return value
-    if isinstance(current, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(current, int) and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(current, tuple) and isinstance(value, (list, tuple)):
-        return tuple(value)
-    if isinstance(current, str) and isinstance(value, str):
-        return value
-    if current is None or type(current) is type(value):
-        return value
-    raise ConfigError(f"{where}: {key} expects {type(current).__name__}, got {value!r}")
 
 
 def config_to_dict(config: Any) -> dict:
@@ -207,6 +177,6 @@ def config_from_dict(config_class: type, data: Mapping[str, Any], where: str) ->
 
 
 __all__ = [
-    "METHODS", "Method", "TrainConfig", "StepContext", "Detection", "get_method",
+    "METHODS", "Method", "TrainConfig", "StepContext", "get_method",
     "apply_overrides", "config_to_dict", "config_from_dict",
 ]

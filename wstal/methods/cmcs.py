@@ -1,6 +1,6 @@
 """CMCS (Liu, Jiang, Wang, CVPR 2019): completeness modeling and context separation.
 
-Spec: `../shared/specs/cmcs.md` (the released code is its reference). Why each part:
+Method description: `docs/methods/cmcs.md` (the released code is its reference). Why each part:
 
 * K classification branches whose CASs are pushed apart by a **diversity loss** make
   the fused CAS cover several phases of an action instead of only its most
@@ -29,10 +29,10 @@ from torch import nn
 
 from wstal.data.cmcs_layout.sequences import CropSequences
 from wstal.data.hard_negatives import HardNegativeConfig, pseudo_background_videos, static_mask
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError, DataError
 from wstal.localize.cmcs import CMCSLocalizeConfig, localize_video
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig, apply_overrides
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig, apply_overrides
 
 MODALITIES = ("rgb", "flow", "early", "late")
 POOLINGS = ("attention", "max", "mean")
@@ -42,7 +42,7 @@ CLASS_SCORES = {"logits": "video_logits", "probs": "video_probs"}  # what classi
 
 @dataclass
 class CMCSConfig:
-    """THUMOS'14 UNT config of the released code (spec §5.2)."""
+    """THUMOS'14 UNT config of the released code (docs/methods/cmcs.md §6)."""
 
     modality: str = "early"  # rgb | flow | early (concatenated) | late (rgb and flow networks averaged)
     dropout: float = 0.8  # channel dropout on the input features (0.5 for I3D)
@@ -252,7 +252,7 @@ class TrainSample:
 
 
 def offset_view(features: torch.Tensor, stride: int, offset: int) -> torch.Tensor:
-    """Temporal augmentation of spec §1.3: every `stride`-th snippet from `offset`, cut to T // stride."""
+    """Temporal augmentation of docs/methods/cmcs.md §1: every `stride`-th snippet from `offset`, cut to T // stride."""
     if stride == 1:
         return features
     length = max(1, features.shape[0] // stride)

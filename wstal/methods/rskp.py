@@ -1,4 +1,4 @@
-"""RSKP (CVPR 2022): representative snippet knowledge propagation (spec `rskp.md`).
+"""RSKP (CVPR 2022): representative snippet knowledge propagation (docs/methods/rskp.md).
 
 The model embeds the snippets (Linear + ReLU + Dropout), summarises them into n online
 representatives by EM attention, propagates the representatives back to the snippets
@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.localize.rskp import ProposalConfig, localize as localize_proposals
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig
 from wstal.methods.rskp_parts.em import em_summarise, top_score_snippets
 from wstal.methods.rskp_parts.head import (
     HeadOutput, PredictionModule, attention_normalisation_loss, l2_normalise, nce_loss, pseudo_label_loss,
@@ -49,7 +48,7 @@ def _rskp_train() -> TrainConfig:
 
 @dataclass
 class RSKPConfig:
-    """RSKP `options.py` defaults for THUMOS'14 (spec §10.1) plus the ablation switches (§10.2)."""
+    """RSKP `options.py` defaults for THUMOS'14 (docs/methods/rskp.md §7) plus the ablation switches (§9)."""
 
     train: TrainConfig = field(default_factory=_rskp_train)
     embed_dim: int = 2048  # out-feat-num
@@ -335,7 +334,7 @@ class RSKP(Method):
 
     @torch.no_grad()
     def infer(self, model: RSKPModel, video: Video, variant: str) -> dict[str, np.ndarray]:
-        """Video scores and CAS: (w main + (1 - w) propagated softmax) x main attention (spec §9.1)."""
+        """Video scores and CAS: (w main + (1 - w) propagated softmax) x main attention (docs/methods/rskp.md §8)."""
         branches = self._branches(variant)
         cfg = self.config
         model.eval()
