@@ -10,7 +10,9 @@ and their runs survive a hard stop:
   resumed from `model.pt` is bit-identical to an uninterrupted one on the CPU without
   saving RNG states;
 * gradient accumulation: `train.batch_videos` per-video losses are summed into one
-  optimiser update (the papers' batch), items drawn continuously across epochs;
+  optimiser update (the papers' batch), items drawn continuously across epochs; with
+  `train.batching: packed` (the default) a method with a `batch_loss` takes the whole batch
+  in one forward/backward pass, otherwise each video gets its own (the released code's loop);
 * checkpoints (`model.pt`, atomic, `torch.load(weights_only=True)`-loadable), resume,
   the divergence guard, progress output, timing and `train_log.jsonl`.
 """
@@ -32,6 +34,7 @@ from torch import nn
 from wstal.data.records import Dataset
 from wstal.errors import ConfigError, DataError, TrainingDiverged
 from wstal.methods.base import Method, StepContext, config_to_dict, get_method
+from wstal.methods.packing import check_batching
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from wstal.utils.seeding import resolve_device, seed_everything, step_rng, step_seed
 
@@ -218,6 +221,8 @@ def train(
 
     items = method.train_items()
     order = EpochOrder(len(items), seed)
+    packed = check_batching(str(getattr(config.train, "batching", "per_video")), experiment) == "packed" \
+        and method.packs_batches
     eval_every = int(getattr(config.train, "eval_every", 0) or 0)
     ckpt_every = int(getattr(config.train, "checkpoint_every", 0) or 0)
     if eval_every and periodic_eval is None:
@@ -247,18 +252,24 @@ def train(
             model.train()
             optimizer.zero_grad(set_to_none=True)
             last = {}
-            for k in range(batch):
-                _, index = order(step * batch + k)
-                losses = method.loss(model, items[index], ctx)
-                total = losses["total"]
-                value = float(total.detach())
-                if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"experiment {experiment!r} (seed {seed}): loss is {value} at step {step} "
-                        f"(video {k + 1}/{batch} of the batch); last good checkpoint kept at {ckpt_path}")
-                total.backward()
-                for name, tensor in losses.items():
-                    last[name] = last.get(name, 0.0) + float(tensor.detach())
+            chosen = [items[order(step * batch + k)[1]] for k in range(batch)]
+            if packed:
+                losses = method.batch_loss(model, chosen, ctx)
+                values = {name: tensor.detach().cpu().tolist() for name, tensor in losses.items()}
+                for k, value in enumerate(values["total"]):
+                    _check_loss(value, experiment, seed, step, k, batch, ckpt_path)
+                losses["total"].sum().backward()
+                for name, per_item in values.items():
+                    for value in per_item:  # the per-video path's order of summation
+                        last[name] = last.get(name, 0.0) + value
+            else:
+                for k, item in enumerate(chosen):
+                    losses = method.loss(model, item, ctx)
+                    total = losses["total"]
+                    _check_loss(float(total.detach()), experiment, seed, step, k, batch, ckpt_path)
+                    total.backward()
+                    for name, tensor in losses.items():
+                        last[name] = last.get(name, 0.0) + float(tensor.detach())
             _check_gradients(model, experiment, seed, step, ckpt_path)
             optimizer.step()
             method.after_step(model, ctx)
@@ -352,6 +363,13 @@ def _kept_log_lines(path: Path, start: int) -> list[str]:
         if isinstance(entry, dict) and isinstance(entry.get("step"), int) and entry["step"] < start:
             kept.append(line + "\n")
     return kept
+
+
+def _check_loss(value: float, experiment: str, seed: int, step: int, k: int, batch: int, ckpt_path: Path) -> None:
+    if not math.isfinite(value):
+        raise TrainingDiverged(
+            f"experiment {experiment!r} (seed {seed}): loss is {value} at step {step} "
+            f"(video {k + 1}/{batch} of the batch); last good checkpoint kept at {ckpt_path}")
 
 
 def _check_gradients(model: nn.Module, experiment: str, seed: int, step: int, ckpt_path: Path) -> None:
