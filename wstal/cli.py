@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "figure": "render a figure (PDF + PNG) from run metrics",
     "summary": "write tables/summary.md: every claim with its verdict",
     "golden": "compare smoke-DAG numbers with tests/golden/smoke.json, or update it",
+    "bench": "time one training step: ours (packed, per video) vs the released code's per-video loop",
 }
 
 

@@ -31,6 +31,7 @@ from wstal.errors import ConfigError
 from wstal.localize.rskp import ProposalConfig, localize as localize_proposals
 from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig
 from wstal.methods.packing import Pack
+from wstal.methods.rskp_parts.dropout import ReLUDropout
 from wstal.methods.rskp_parts.em import em_summarise, top_score_snippets
 from wstal.methods.rskp_parts.head import (
     HeadOutput, PredictionModule, attention_normalisation_loss, l2_normalise, nce_loss, pseudo_label_loss,
@@ -104,6 +105,8 @@ class RSKPConfig:
             raise ConfigError(f"rskp config em_iterations={self.em_iterations}: must be >= 0")
         if not 0.0 <= self.walk_weight < 1.0:
             raise ConfigError(f"rskp config walk_weight={self.walk_weight}: must be in [0, 1)")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"rskp config dropout={self.dropout}: must be in [0, 1)")
         if self.temperature <= 0:
             raise ConfigError(f"rskp config temperature={self.temperature}: must be > 0")
         if self.use_memory and not self.use_representatives:
@@ -132,7 +135,8 @@ class RSKPModel(nn.Module):
     def __init__(self, cfg: RSKPConfig, input_dim: int, num_classes: int, train_video_classes: list[tuple[int, ...]]):
         super().__init__()
         self.cfg = cfg
-        self.embedding = nn.Sequential(nn.Linear(input_dim, cfg.embed_dim), nn.ReLU(), nn.Dropout(cfg.dropout))
+        # Linear + ReLU + Dropout, the activation and dropout fused (`rskp_parts.dropout`)
+        self.embedding = nn.Sequential(nn.Linear(input_dim, cfg.embed_dim), ReLUDropout(cfg.dropout))
         self.head = PredictionModule(cfg.embed_dim, num_classes, cfg.scale, cfg.recompute_tcam)
         self.bases = nn.Parameter(torch.empty(cfg.num_online, cfg.embed_dim))  # mu^(0), learned
         nn.init.xavier_uniform_(self.bases)
@@ -170,6 +174,7 @@ class RSKPModel(nn.Module):
 
         The embedding (Linear, ReLU, Dropout) runs on the concatenated videos: on the CPU one
         dropout draw over [N, d] gives exactly the masks of the per-video draws, in order.
+        Outputs are packed (`PackedBranches`); the memory bank is not touched here.
         """
         embedded = self.embedding(torch.cat(xs) if len(xs) > 1 else xs[0])
         inv = inverse_norms(embedded)
