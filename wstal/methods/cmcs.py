@@ -14,7 +14,9 @@ Spec: `../shared/specs/cmcs.md` (the released code is its reference). Why each p
 
 One sample = one (video, label) pair with weight 1/L for a video with L labels, or a
 background pseudo video with weight 1. Losses are per sample; the shared loop sums
-them over `batch_videos` samples, as the released code does.
+them over `batch_videos` samples, as the released code does. `loss` runs one sample
+(the released layout, channels-first convolutions); `batch_loss` runs a whole batch in
+one packed, channels-last pass with the same losses and dropout draws.
 """
 
 from __future__ import annotations
@@ -492,6 +494,6 @@ def describe_model(model: CMCSModel) -> dict[str, Any]:
 
 __all__ = [
     "CMCS", "CMCSConfig", "CMCSModel", "CMCSStream", "TrainSample", "mil_loss", "diversity_loss", "norm_loss",
-    "sample_losses", "packed_sample_losses", "pool", "packed_pool", "offset_view", "validate_config", "describe_model", "MODALITIES", "POOLINGS",
-    "BRANCH_LOSSES",
+    "sample_losses", "packed_sample_losses", "pool", "packed_pool", "offset_view", "validate_config",
+    "describe_model", "MODALITIES", "POOLINGS", "BRANCH_LOSSES",
 ]
