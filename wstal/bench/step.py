@@ -87,8 +87,8 @@ def _ours(case: Case, dataset: Dataset, batching: str, device: torch.device) -> 
     if case.method == "cmcs":
         from wstal.methods.cmcs import TrainSample
 
-        items: list[Any] = [TrainSample(v.name, torch.from_numpy(v.features), v.labels[0], 1.0)
-                            for v in dataset.videos]
+        items: list[Any] = [TrainSample(v.name, torch.from_numpy(v.features).to(device), v.labels[0], 1.0)
+                            for v in dataset.videos]  # on the device already, as the peer's inputs
     else:
         items = list(range(len(dataset.videos)))
     model = method.build_model().to(device)
