@@ -260,3 +260,23 @@ def test_training_packed_is_deterministic_and_follows_the_per_video_run(tmp_path
     assert [sorted(e) for e in logs[0]] == [sorted(e) for e in logs[1]]
     for a, b in zip(*logs):
         assert a["total"] == pytest.approx(b["total"], rel=1e-5)
+
+
+def test_a_non_finite_loss_in_a_packed_batch_stops_training_naming_the_video(tmp_path):
+    import dataclasses
+
+    from methods.test_cmcs import toy_dataset as cmcs_toy
+
+    from wstal.errors import TrainingDiverged
+    from wstal.methods.base import apply_overrides
+    from wstal.methods.cmcs import CMCSConfig
+    from wstal.train import train
+
+    ds = cmcs_toy()
+    videos = [dataclasses.replace(v, features=np.full_like(v.features, np.nan)) if v.subset == "validation" else v
+              for v in ds.videos]
+    config = apply_overrides(CMCSConfig(), {"train.steps": 2, "train.batch_videos": 3, "hard_negatives": False},
+                             "test")
+    with pytest.raises(TrainingDiverged, match=r"loss is nan at step 0 \(video 1/3 of the batch\)"):
+        train("cmcs", config, dataclasses.replace(ds, videos=videos), tmp_path / "run", seed=0, device="cpu",
+              progress="none")
