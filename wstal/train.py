@@ -338,11 +338,23 @@ def _resumable_checkpoint(path: Path, method_name: str, config_dict: dict, exper
     if ckpt.get("method") != method_name:
         raise ConfigError(f"{path}: checkpoint is of method {ckpt.get('method')!r}, not {method_name!r}; "
                           f"use --no-resume or another --out")
-    if _plain(ckpt.get("config")) != _plain(config_dict):
-        differing = _differing_keys(_plain(ckpt.get("config")), _plain(config_dict))
+    stored, current = _trained_config(ckpt.get("config")), _trained_config(config_dict)
+    if stored != current:
+        differing = _differing_keys(stored, current)
         raise ConfigError(f"{path}: checkpoint of {experiment!r} was trained with a different config "
                           f"({', '.join(differing[:5])}); use --no-resume or another --out")
     return ckpt
+
+
+EXECUTION_KEYS = ("batching",)  # train.* keys that change how a step runs, not what it computes
+
+
+def _trained_config(config: Any) -> Any:
+    """The config as far as it decides what is trained: a run may resume under another `train.batching`."""
+    plain = _plain(config)
+    if isinstance(plain, dict) and isinstance(plain.get("train"), dict):
+        plain["train"] = {k: v for k, v in plain["train"].items() if k not in EXECUTION_KEYS}
+    return plain
 
 
 def _differing_keys(a: Any, b: Any, prefix: str = "") -> list[str]:

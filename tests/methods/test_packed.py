@@ -280,3 +280,18 @@ def test_a_non_finite_loss_in_a_packed_batch_stops_training_naming_the_video(tmp
     with pytest.raises(TrainingDiverged, match=r"loss is nan at step 0 \(video 1/3 of the batch\)"):
         train("cmcs", config, dataclasses.replace(ds, videos=videos), tmp_path / "run", seed=0, device="cpu",
               progress="none")
+
+
+def test_a_run_resumes_under_the_other_batching(tmp_path):
+    """`train.batching` is how a step runs, not what it trains: a checkpoint belongs to either."""
+    from wstal.methods.base import apply_overrides
+    from wstal.train import train
+
+    method = make_cmcs({"train.steps": 2, "train.batch_videos": 3})
+    first = apply_overrides(method.config, {"train.batching": "per_video"}, "test")
+    done = train("cmcs", first, method.dataset, tmp_path / "run", seed=1, device="cpu", progress="none")
+    again = train("cmcs", method.config, method.dataset, tmp_path / "run", seed=1, device="cpu", progress="none")
+    assert again == done  # the finished run is recognised, not retrained or refused
+    other = apply_overrides(method.config, {"train.lr": 0.5}, "test")
+    with pytest.raises(ConfigError, match="train.lr"):
+        train("cmcs", other, method.dataset, tmp_path / "run", seed=1, device="cpu", progress="none")
