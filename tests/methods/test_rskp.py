@@ -81,6 +81,7 @@ def test_bad_switches_are_config_errors(overrides, match):
 
 
 def test_gradient_flow_memory_detached_bases_learned():
+    torch.manual_seed(0)  # whether a training-mode representative beats a stored one depends on the draws
     method = make()
     model = method.build_model()
     method.after_step(model, context(step=method.warmup_end_step()))  # initialise the bank
