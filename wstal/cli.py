@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "summary": "write tables/summary.md (every claim with its verdict) and results/<dataset>/<scale>/metrics.csv",
     "collect": "write results/<dataset>/<scale>/metrics.csv: the tidy table of every evaluated run",
     "golden": "compare smoke-DAG numbers with tests/golden/smoke.json, or update it",
+    "bench": "time one training step: ours (packed, per video) vs the released code's per-video loop",
 }
 
 

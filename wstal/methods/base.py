@@ -11,9 +11,13 @@ Lifecycle (all in `wstal.train` / `wstal.run`):
     model = method.build_model().to(device)
     optimizer = method.build_optimizer(model)
     for step in range(start, config.train.steps):    # one optimiser update per step
-        for item in next `config.train.batch_videos` items of the epoch-shuffled `method.train_items()`:
-            losses = method.loss(model, item, ctx)    # ctx: step, epoch, rng, device
-            losses["total"].backward()               # summed over the batch (the papers do this)
+        items = next `config.train.batch_videos` items of the epoch-shuffled `method.train_items()`
+        if config.train.batching == "packed" and method.packs_batches:
+            method.batch_loss(model, items, ctx)["total"].sum().backward()   # one pass, [B] losses
+        else:
+            for item in items:
+                losses = method.loss(model, item, ctx)    # ctx: step, epoch, rng, device
+                losses["total"].backward()               # summed over the batch (the papers do this)
         optimizer.step(); method.after_step(model, ctx)
     outputs = method.infer(model, video, variant)    # model.eval(), torch.no_grad()
     detections = method.localize(outputs, video, variant)
@@ -31,7 +35,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -56,6 +60,9 @@ class TrainConfig:
     lr_decay_factor: float = 0.1
     checkpoint_every: int = 0  # steps between checkpoints; 0 = only at the end
     eval_every: int = 0  # steps between labelled best-on-test evaluations; 0 = none
+    # packed: the batch's videos go through one forward/backward pass (the method's `batch_loss`);
+    # per_video: one pass per video, as the released code of both papers (same losses and gradients)
+    batching: str = "packed"
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,21 @@ class Method(abc.ABC):
     @abc.abstractmethod
     def loss(self, model: nn.Module, item: Any, ctx: StepContext) -> dict[str, torch.Tensor]:
         """Losses of one training sample; key `total` is back-propagated."""
+
+    def batch_loss(self, model: nn.Module, items: Sequence[Any], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Losses of several samples in one pass (`train.batching: packed`), each value a vector [len(items)].
+
+        An override must give, per item, what `loss` gives (up to summation order), drawing the
+        same random numbers in the same order; `total.sum()` is back-propagated once. This
+        default runs `loss` per item; the loop then prefers the per-video path (less memory).
+        """
+        per_item = [self.loss(model, item, ctx) for item in items]
+        return {key: torch.stack([losses[key] for losses in per_item]) for key in per_item[0]}
+
+    @property
+    def packs_batches(self) -> bool:
+        """True when the method has its own `batch_loss` (a packed pass worth taking)."""
+        return type(self).batch_loss is not Method.batch_loss
 
     def after_step(self, model: nn.Module, ctx: StepContext) -> None:
         """Hook after each optimiser update (schedules, memory-bank initialisation)."""
