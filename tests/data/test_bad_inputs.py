@@ -328,7 +328,7 @@ def write_metrics(results: Path, experiment: str, variant: str, seed: int, data:
 def good_metrics(**fields) -> dict:
     maps = [50.0, 45.0, 40.0, 35.0, 30.0, 25.0, 20.0]
     return {"protocol": "snippet", "tiou": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], "map": maps, "average": 40.0,
-            "averages": {"avg5": 40.0, "avg7": 35.0}, "per_class": {"A": maps}, "classification_map": 80.0,
+            "averages": {"avg5": 40.0, "avg7": 35.0}, "per_class": {"A": list(maps)}, "classification_map": 80.0,
             "best_on_test": None, **fields}
 
 
@@ -351,7 +351,7 @@ def test_impossible_or_foreign_metrics_are_rejected_where_read(tmp_path, mangle,
     ok = write_metrics(tmp_path, "exp", "default", 0, metrics)
     assert collect([ok], "avg5").mean == 40.0
     mangle(metrics)
-    bad = write_metrics(tmp_path, "exp", "default", 1, metrics)
+    bad = write_metrics(tmp_path, "exp", "default", 0, metrics)
     with pytest.raises(WstalError, match=needle) as info:
         collect([bad], "avg5")
     assert str(bad) in str(info.value)

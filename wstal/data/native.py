@@ -268,7 +268,7 @@ def _stored_member(path: Path, info: zipfile.ZipInfo, mmap: bool, check_crc: boo
         data_offset = handle.tell()
         if dtype.hasobject:
             raise DataError(path, f"{info.filename} holds Python objects; the wstal format allows plain arrays only")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: a forged shape cannot overflow
         if data_offset - start + nbytes != info.file_size:
             raise DataError(path, f"{info.filename}: array data does not fill the zip member (truncated?)")
         order = "F" if fortran else "C"

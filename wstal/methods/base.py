@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
@@ -172,6 +173,8 @@ def _coerce(current: Any, value: Any, key: str, where: str) -> Any:
             raise ConfigError(f"{where}: {key} must be true/false, got {value!r}")
         return value
     if isinstance(current, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(float(value)):
+            raise ConfigError(f"{where}: {key} must be a finite number, got {value!r}")
         return float(value)
     if isinstance(current, int) and isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -169,6 +169,10 @@ def atomic_write_dir(out: str | Path, writer: Callable[[Path], object]) -> Path:
             os.replace(tmp, out)
         except OSError as exc:
             raise write_error(out, exc) from None
+        except DataError as exc:  # name the final path, not the hidden temp folder
+            if exc.path is not None and (exc.path == tmp or tmp in exc.path.parents):
+                raise DataError(out / exc.path.relative_to(tmp), exc.problem) from None
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
