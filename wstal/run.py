@@ -85,8 +85,8 @@ def train_run(
         with run_folder_lock(out_dir):
             remove_stale_temps_in(out_dir)
             if resume:
-                check_same_run(out_dir, experiment, seed)
                 check_resumable(out_dir, exp.method, config, experiment)  # config.json must keep matching model.pt
+                check_same_run(out_dir, experiment, seed)  # same config, other experiment or seed: no mixing
             else:
                 _unlink(out_dir / TRAIN_SUMMARY)  # a fresh start: no stale "finished" marker of the old run
             try:

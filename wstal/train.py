@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import resource
 import sys
 import time
@@ -97,18 +98,29 @@ def load_checkpoint(path: str | Path) -> dict:
     except FileNotFoundError:
         raise DataError(path, "checkpoint not found") from None
     except Exception as exc:  # corrupt, truncated or code-carrying file
-        text = str(exc)
-        if "weights_only" in text or "Unsupported global" in text or "Weights only load failed" in text:
-            # torch's own advice (weights_only=False) would run code from the file: never repeat it
-            raise DataError(path, "refused: the file holds Python objects besides tensors and plain data, which "
-                                  f"wstal never unpickles (not a wstal checkpoint, or tampered with); {RESTART_HINT}"
-                            ) from None
-        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-        raise DataError(path, f"not a loadable wstal checkpoint, corrupt or truncated ({first[:120]}); "
+        reason = _torch_load_reason(exc)
+        if reason.startswith("Unsupported global"):
+            # never repeat torch's advice (weights_only=False): it would run code from the file
+            raise DataError(path, f"refused: the file asks for a Python object besides tensors and plain data "
+                                  f"({reason[:120]}), which wstal never unpickles; {RESTART_HINT}") from None
+        raise DataError(path, f"not a loadable wstal checkpoint, corrupt or truncated ({reason[:120]}); "
                               f"{RESTART_HINT}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise DataError(path, f"not a wstal checkpoint (missing format marker); {RESTART_HINT}")
     return ckpt
+
+
+def _torch_load_reason(exc: Exception) -> str:
+    """The cause in torch's load error, without its advice to load with weights_only=False."""
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1].split("Check the documentation", 1)[0]
+    text = " ".join(text.split())
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if found:
+        return f"Unsupported global {found.group(1)}"
+    return text.split(". ", 1)[0] or type(exc).__name__
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -344,8 +356,8 @@ def _resumable_checkpoint(path: Path, method_name: str, config_dict: dict, exper
                           f"use --no-resume or another --out")
     if _plain(ckpt.get("config")) != _plain(config_dict):
         differing = _differing_keys(_plain(ckpt.get("config")), _plain(config_dict))
-        raise ConfigError(f"{path}: checkpoint of {experiment!r} was trained with a different config "
-                          f"({', '.join(differing[:5])}); use --no-resume or another --out")
+        raise ConfigError(f"{path}: checkpoint of {ckpt.get('experiment')!r} was trained with a different config "
+                          f"({', '.join(differing[:5])}) than {experiment!r}; use --no-resume or another --out")
     return ckpt
 
 
