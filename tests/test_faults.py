@@ -116,7 +116,10 @@ def test_synth_convert_macs_into_a_full_disk(full_disk, tmp_path, capsys):
     save_dataset(toy_dataset(), tmp_path / "src")
     expect_error(["convert", tmp_path / "src", full_disk / "conv"], capsys, "No space left on device",
                  what="enospc-convert:error")
+    expect_error(["prepare", "--dataset", "synthetic", "--scale", "smoke", "--data-variant", "i3d",
+                  "--out", full_disk / "prepared"], capsys, "No space left on device", what="enospc-prepare:error")
     assert no_temp_files(full_disk)
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]  # nothing partial: no dataset folders
 
 
 def test_writes_into_a_read_only_folder_are_one_line(tmp_path, capsys):
@@ -136,6 +139,46 @@ def test_writes_into_a_read_only_folder_are_one_line(tmp_path, capsys):
     assert "Traceback" not in done.stderr and "macs.json: cannot write (Read-only file system)" in done.stderr
     assert list(ro.iterdir()) == []
     OUTCOMES["erofs-macs:error"] += 1
+
+
+@pytest.fixture()
+def read_only(tmp_path):
+    """A read-only tmpfs (root only): every write gets EROFS, as on a read-only mount of a cluster."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here ({done.stderr.decode().strip()[:80]})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "synth", "prepare", "convert", "macs", "table"])
+def test_every_command_into_a_read_only_folder_is_one_line(read_only, toy, capsys, command):
+    from report.conftest import write_fake_results
+
+    tmp, data, catalog = toy
+    gt = tmp / "gt.json"
+    gt.write_text(json.dumps({"database": {"v": {"subset": "test", "annotations": [{"segment": [0, 1], "label": "A"}]}}}))
+    pred = tmp / "p.json"
+    pred.write_text(json.dumps({"results": {"v": [{"label": "A", "score": 1, "segment": [0, 1]}]}}))
+    argv = {
+        "train": train_args(data, read_only / "run", catalog),
+        "evaluate": ["evaluate", "--annotations", gt, "--predictions", pred, "--output", read_only / "m.json"],
+        "synth": ["synth", "--scale", "smoke", "--out", read_only / "s"],
+        "prepare": ["prepare", "--dataset", "synthetic", "--scale", "smoke", "--data-variant", "i3d",
+                    "--out", read_only / "p"],
+        "convert": ["convert", data, read_only / "c"],
+        "macs": ["macs", "--snippets", "4", "--out", read_only / "macs.json"],
+    }.get(command)
+    if command == "table":
+        layout = write_fake_results(tmp)
+        argv = ["table", "3", "--results", layout.results, "--tables", read_only / "tables", "--scale", "fixture",
+                "--dataset", "synthetic", "--seeds", "0,1,2", "--quiet"]
+    expect_error(argv, capsys, str(read_only), "Read-only file system", what=f"erofs-{command}:error")
+    assert list(read_only.iterdir()) == []
 
 
 def test_checkpoint_write_failure_becomes_one_error(tmp_path, monkeypatch):
