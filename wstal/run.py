@@ -87,8 +87,9 @@ def train_run(
             if resume:
                 check_resumable(out_dir, exp.method, config, experiment)  # config.json must keep matching model.pt
                 check_same_run(out_dir, experiment, seed)  # same config, other experiment or seed: no mixing
-            else:
-                _unlink(out_dir / TRAIN_SUMMARY)  # a fresh start: no stale "finished" marker of the old run
+            else:  # a fresh start: nothing of the old run may pass for this one if the new start fails
+                _unlink(out_dir / TRAIN_SUMMARY)
+                _unlink(out_dir / CHECKPOINT)
             try:
                 atomic_write_json(out_dir / RUN_CONFIG, {
                     "experiment": experiment, "method": exp.method, "data_variant": exp.data_variant,
