@@ -253,7 +253,7 @@ def test_npy_header_length_is_capped(tmp_path):
     path = tmp_path / "long.npy"
     header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1,), " + b"'x'" + b" " * 200_000 + b"}\n"
     path.write_bytes(b"\x93NUMPY\x02\x00" + struct.pack("<I", len(header)) + header + b"\0" * 8)
-    with pytest.raises(DataError, match=r"long.npy.*header"):
+    with pytest.raises(DataError, match=r"long.npy.*header.*more than 10000"):  # refused before parsing it
         load_npy(path)
     OUTCOMES["npy-header:error"] += 1
 
