@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     except WstalError as exc:
         print(f"wstal: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused (full, read-only, permissions) somewhere not wrapped
+        if exc.errno is None:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"wstal: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("wstal: interrupted", file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ never 0/1: a number must not switch an option by accident.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from wstal.errors import ConfigError
@@ -25,6 +26,8 @@ def coerce(current: Any, value: Any, key: str, where: str) -> Any:
             raise ConfigError(f"{where}: {key} must be true/false, got {value!r}")
         return value
     if isinstance(current, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(float(value)):  # `.nan` / `.inf` in YAML: a run with them "succeeds" with garbage
+            raise ConfigError(f"{where}: {key} must be a finite number, got {value!r}")
         return float(value)
     if isinstance(current, int) and isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wstal.evaluation.options import check_evaluate_options
+
+    check_evaluate_options(args)  # i10: options that do not apply, --output = an input, --snippet-seconds
     if args.run:
         from wstal.run import evaluate_run
 

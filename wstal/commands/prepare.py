@@ -11,8 +11,6 @@ that a training job could take for finished.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 from pathlib import Path
 
 from wstal.data.records import DATASET_NAMES
@@ -49,7 +47,7 @@ def real_dataset(name: str, annotations: Path | None, features: Path | None, tru
         raise ConfigError(f"--dataset {name} needs --annotations and --features (the W-TALC files)")
     if not features.is_file():
         raise DataError(features, "features file not found")
-    dataset = load_dataset(annotations, features, trust_pickle=trust_pickle)
+    dataset = load_dataset(annotations, features, trust_pickle=trust_pickle, check_crc=True)
     if not dataset.features_loaded:
         raise DataError(features, "no features were loaded")
     extra = sorted(set(knobs) - {"feature_kind"})
@@ -65,21 +63,12 @@ def real_dataset(name: str, annotations: Path | None, features: Path | None, tru
 
 
 def save_atomically(dataset, out: Path) -> None:
-    """Write into a sibling temp folder, then rename: `out` is complete or absent."""
+    """Write into a sibling temp folder, then rename: `out` is complete or absent (temp folders of
+    killed earlier runs are removed; a write error is one line)."""
     from wstal.data.io import save_dataset
+    from wstal.utils.atomic import atomic_write_dir
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".tmp-{out.name}.{os.getpid()}"
-    old = out.parent / f".old-{out.name}.{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        save_dataset(dataset, tmp, fmt="wstal")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+    atomic_write_dir(out, lambda tmp: save_dataset(dataset, tmp, fmt="wstal"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -50,7 +50,20 @@ def import_method_modules(names: list[str]) -> None:
             raise
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Out-of-range options are one line here, not a traceback from torch or NumPy later."""
+    from wstal.errors import DataError
+    from wstal.utils.seeding import check_seed
+
+    check_seed(args.seed, "--seed")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads {args.threads}: must be at least 1")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise DataError(args.out, "--out exists and is not a folder (a run folder is a folder)")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
     import_method_modules(args.method_module)
     if args.threads is not None:
         import torch

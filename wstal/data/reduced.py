@@ -29,6 +29,7 @@ from wstal.data.safe_pickle import load_npy
 from wstal.errors import DataError
 from wstal.registry import Registry
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wstal.utils.jsonfile import loads_strict
 
 ANNOTATION_FILES = ("classlist", "videoname", "subset", "duration", "segments", "labels", "labels_all")
 AMBIGUOUS_FILE = "Ambiguous_test.txt"
@@ -226,8 +227,8 @@ def _read_meta(path: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = loads_strict(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise DataError(path, f"not valid JSON ({exc})") from None
     types = {"name": str, "snippet_seconds": (int, float), "feature_kind": str, "train_subset": str,
              "test_subset": str, "meta": dict}
