@@ -108,7 +108,7 @@ def make_parent(path: Path) -> None:
         raise DataError(path.parent, "cannot write: exists and is not a folder")
 
 
-def atomic_write_bytes(path: str | Path, writer: Callable[[io.BufferedWriter], None]) -> Path:
+def atomic_write_bytes(path: str | Path, writer: Callable[[io.BufferedWriter], object]) -> Path:
     """Call `writer(file)` on a temp file next to `path`, then rename it into place."""
     path = Path(path)
     if path.is_dir():
