@@ -90,6 +90,9 @@ class Claim:
         return f"{self.lhs} {self.op} {self.rhs}"
 
 
+PLOTS = ("values", "paired-gain")  # how a figure draws its rows
+
+
 @dataclass(frozen=True)
 class Artifact:
     """A table or figure of a paper's supplement (or ours) and everything needed to rebuild it."""
@@ -107,6 +110,7 @@ class Artifact:
     paper_text: str = ""  # what the paper says when it gives no numbers (figures)
     x_label: str = ""
     note: str = ""
+    plot: str = "values"  # figures: "values" (rows' numbers) or "paired-gain" (see wstal.report.figures)
 
     def row(self, label: str) -> Row:
         for row in self.rows:
@@ -236,7 +240,9 @@ def _parse_row(entry: Any, where: str) -> Row:
 def _parse_artifact(name: str, entry: Any) -> Artifact:
     where = f"artifact {name!r}"
     entry = _fields(entry, where, {"kind", "source", "paper", "caption", "rows"},
-                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note"})
+                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note", "plot"})
+    if entry.get("plot", "values") not in PLOTS:
+        raise ConfigError(f"{where}: plot must be one of {', '.join(PLOTS)}, got {entry.get('plot')!r}")
     rows = entry["rows"]
     if not isinstance(rows, list) or not rows:
         raise ConfigError(f"{where}: rows must be a non-empty list")
@@ -248,7 +254,7 @@ def _parse_artifact(name: str, entry: Any) -> Artifact:
         claims=tuple(parse_claim(c, f"{where} claim {i + 1}") for i, c in enumerate(entry.get("claims") or ())),
         choices=tuple(str(c) for c in entry.get("choices") or ()),
         paper_text=str(entry.get("paper_text", "")), x_label=str(entry.get("x_label", "")),
-        note=str(entry.get("note", "")),
+        note=str(entry.get("note", "")), plot=str(entry.get("plot", "values")),
     )
 
 
