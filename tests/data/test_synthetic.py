@@ -336,3 +336,19 @@ def test_venue_leaves_flow_and_motion_alone():
     for x, y in zip(a.videos, b.videos):
         assert np.array_equal(x.features[:, d:], y.features[:, d:]) and np.array_equal(x.motion, y.motion)
         assert not np.array_equal(x.features[:, :d], y.features[:, :d])
+
+
+def test_cmcs_data_variants_differ_only_in_feature_kind_and_their_swept_knob():
+    """So that figure1's UNT vs I3D rows compare feature kinds, and each figure11 point moves one knob."""
+    from wstal.catalog import load_catalog
+
+    variants = load_catalog(check_methods=False).data_variants
+    reference = dict(variants["unt"].knobs)
+    assert reference["venue"] > 0 and reference["feature_kind"] == "unt"
+    swept = {"unt-ctx0": "context", "unt-ctx1": "context", "unt-cmp0": "completeness", "unt-cmp05": "completeness",
+             "unt-venue0": "venue", "i3d": "feature_kind"}
+    for name, knob in swept.items():
+        knobs = dict(variants[name].knobs)
+        knobs.setdefault("feature_kind", "i3d")
+        assert {k: v for k, v in knobs.items() if k != knob} == {k: v for k, v in reference.items() if k != knob}, name
+        assert knobs[knob] != reference.get(knob, getattr(SynthConfig(), knob)), name
