@@ -317,7 +317,8 @@ def test_venue_makes_a_unt_frame_tell_the_group_not_the_class_nor_the_action():
             outside = ~action & ~planted_mask(ds, v, "context")
             if not outside.any():
                 continue
-            inside_row, outside_row = v.features[np.flatnonzero(action)[0], :d], v.features[np.flatnonzero(outside)[0], :d]
+            inside_row = v.features[np.flatnonzero(action)[0], :d]
+            outside_row = v.features[np.flatnonzero(outside)[0], :d]
             if venue:
                 assert cosine(inside_row, outside_row) > 0.999
             else:

@@ -150,7 +150,7 @@ def _line_panel(ax, series, art, layout, seeds, metric, optima, groups) -> None:
         for r, m in zip(rows, means):
             if r.label in optima:
                 ax.plot([float(r.x)], [m], marker="*", ms=10, color=OPTIMUM_COLOR, zorder=5, ls="none",
-                        label="paper's optimum" if not ax.get_legend_handles_labels()[1].count("paper's optimum") else None)
+                        label=None if "paper's optimum" in ax.get_legend_handles_labels()[1] else "paper's optimum")
     ax.set_xlabel(art.x_label or "x")
     if xs_all and all(float(x).is_integer() and x > 0 for x in xs_all) and max(xs_all) / min(xs_all) >= 8:
         ax.set_xscale("log", base=2)
@@ -257,8 +257,10 @@ def gain_panels(art: Artifact) -> "OrderedDict[str, list[tuple[list[Row], list[R
 
 def paired_gains(layout: Layout, without: Row, with_: Row, metric: str, seeds: Sequence[int]) -> np.ndarray:
     """with - without per seed (both rows trained with the same seed on the same data: a paired design)."""
-    return np.array([row_values(layout, with_, metric, [s]).values[0] - row_values(layout, without, metric, [s]).values[0]
-                     for s in seeds])
+    def value(row: Row, seed: int) -> float:
+        return row_values(layout, row, metric, [seed]).values[0]
+
+    return np.array([value(with_, s) - value(without, s) for s in seeds])
 
 
 def _paired_gain_figure(art: Artifact, layout: Layout, seeds: Sequence[int]):
