@@ -9,17 +9,18 @@ and the verdict of every claim.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from wstal.catalog import Artifact, Catalog, Claim as CatalogClaim, Row
 from wstal.errors import ConfigError, DataError
 from wstal.report.aggregate import SeedStats, collect, read_json
 from wstal.report.paths import Layout
+from wstal.report.plan import (  # noqa: F401 (the planning helpers, re-exported)
+    GMACS, artifact_inputs, is_qualitative, needs_macs, run_evaluations, seeds_for, selected_artifacts)
 from wstal.report.tables import RowView, TableView
 from wstal.report.verdicts import Claim, Judgement, judge, judge_exact
 
 PER_CLASS = "AP per class"
-GMACS = "GMACs"
 # catalog column -> aggregate metric name (docs in wstal/report/aggregate.py)
 _COLUMN_METRICS = {"AVG5": "avg5", "AVG7": "avg7", "AVG3-7": "avg3-7", "cls-mAP": "cls_map"}
 # catalog claim operator -> verdict relation (wstal/report/verdicts.py)
@@ -35,46 +36,13 @@ def column_metric(column: str) -> str:
     raise ConfigError(f"column {column!r} is not a metrics.json number")
 
 
-def seeds_for(config: dict) -> list[int]:
-    """The workflow's seeds: `seeds` when given, else `seeds_by_scale[scale]`."""
-    seeds = config.get("seeds")
-    return list(seeds) if seeds else list(config["seeds_by_scale"][config["scale"]])
-
-
-# ------------------------------------------------------------------ inputs (also used by the Snakefile)
+# ------------------------------------------------------------------ metrics files
 
 
 def row_metric_files(layout: Layout, row: Row, seeds: Sequence[int]) -> list[str]:
     if row.experiment is None:
         return []
     return [str(layout.metrics(row.experiment, s, row.variant, row.protocol)) for s in seeds]
-
-
-def needs_macs(artifact: Artifact) -> bool:
-    return GMACS in artifact.columns or any(row.macs for row in artifact.rows)
-
-
-def is_qualitative(artifact: Artifact) -> bool:
-    """Figures without a metric (RSKP Fig. 4-7) show one trained run's outputs, not numbers over seeds."""
-    return artifact.kind == "figure" and artifact.metric is None
-
-
-def artifact_inputs(catalog: Catalog, layout: Layout, artifact: str, seeds: Sequence[int]) -> list[str]:
-    """Every file the artifact is rendered from (metrics per row and seed; macs.json for GMACs).
-
-    A qualitative figure needs the first seed's finished run and its predictions.
-    """
-    art = catalog.artifact(artifact)
-    if is_qualitative(art):
-        files = []
-        for row in art.rows:
-            files += [str(layout.train_done(row.experiment, seeds[0])),
-                      str(layout.predictions(row.experiment, seeds[0], row.variant))]
-        return list(dict.fromkeys(files))
-    files = [f for row in art.rows for f in row_metric_files(layout, row, seeds)]
-    if needs_macs(art):
-        files.append(str(layout.macs))
-    return list(dict.fromkeys(files))
 
 
 # ------------------------------------------------------------------ values
@@ -186,12 +154,3 @@ def artifact_numbers(catalog: Catalog, artifact: str, layout: Layout, seeds: Seq
 
 def all_numbers(catalog: Catalog, layout: Layout, seeds: Sequence[int], artifacts: Iterable[str]) -> list[Number]:
     return [n for a in artifacts for n in artifact_numbers(catalog, a, layout, seeds)]
-
-
-def selected_artifacts(catalog: Catalog, config: dict[str, Any]) -> list[str]:
-    wanted = config.get("artifacts", "all")
-    if wanted == "all":
-        return list(catalog.artifacts)
-    for name in wanted:
-        catalog.artifact(name)
-    return list(wanted)
