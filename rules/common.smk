@@ -39,6 +39,14 @@ def code(family, method=None):
     return CODE[(family, method)]
 
 
+def figure_code(artifact):
+    """Quantitative figures: report code; qualitative ones also load a model (method + inference code)."""
+    art = CATALOG.artifact(artifact)
+    if is_qualitative(art):
+        return code("figure-qualitative", CATALOG.experiment(art.rows[0].experiment).method)
+    return code("figure")
+
+
 def _alternatives(names):
     return "|".join(sorted(map(lambda n: n.replace(".", r"\."), names), key=len, reverse=True))
 

@@ -4,13 +4,6 @@
 # param also covers that method and the inference path.
 
 
-def figure_code(artifact):
-    art = CATALOG.artifact(artifact)
-    if is_qualitative(art):
-        return code("figure-qualitative", CATALOG.experiment(art.rows[0].experiment).method)
-    return code("figure")
-
-
 rule figure:
     input:
         metrics=lambda wc: artifact_inputs(CATALOG, LAYOUT, wc.artifact, SEEDS),
@@ -24,12 +17,16 @@ rule figure:
     params:
         caption=lambda wc: CATALOG.artifact(wc.artifact).caption,
         seeds=",".join(map(str, SEEDS)),
+        dataset=config["dataset"],
+        scale=config["scale"],
         code=lambda wc: figure_code(wc.artifact),
     log:
         f"{LOGS}/figure/{{artifact}}.log",
     benchmark:
         f"{BENCH}/figure/{{artifact}}.tsv"
     threads: THREADS
+    conda:
+        "../environment.yml"
     shell:
-        "wstal figure {wildcards.artifact:q} --dataset {config[dataset]:q} --scale {config[scale]:q} "
+        "wstal figure {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
         "--seeds {params.seeds:q} > {log:q} 2>&1"

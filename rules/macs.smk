@@ -11,5 +11,7 @@ rule macs:
     benchmark:
         "results/benchmarks/macs.tsv"
     threads: 1
+    conda:
+        "../environment.yml"
     shell:
         "wstal macs --out {output:q} > {log:q} 2>&1"

@@ -18,14 +18,18 @@ rule table:
     params:
         caption=lambda wc: CATALOG.artifact(wc.artifact).caption,
         seeds=",".join(map(str, SEEDS)),
+        dataset=config["dataset"],
+        scale=config["scale"],
         code=code("table"),
     log:
         f"{LOGS}/table/{{artifact}}.log",
     benchmark:
         f"{BENCH}/table/{{artifact}}.tsv"
     threads: 1
+    conda:
+        "../environment.yml"
     shell:
-        "wstal table {wildcards.artifact:q} --dataset {config[dataset]:q} --scale {config[scale]:q} "
+        "wstal table {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
         "--seeds {params.seeds:q} --quiet > {log:q} 2>&1"
 
 
@@ -37,6 +41,8 @@ rule summary:
         report(str(LAYOUT.summary), caption="report/summary.rst", category="Summary"),
     params:
         seeds=",".join(map(str, SEEDS)),
+        dataset=config["dataset"],
+        scale=config["scale"],
         artifacts=",".join(ARTIFACTS),
         code=code("summary"),
     log:
@@ -44,6 +50,8 @@ rule summary:
     benchmark:
         f"{BENCH}/summary.tsv"
     threads: 1
+    conda:
+        "../environment.yml"
     shell:
-        "wstal summary --dataset {config[dataset]:q} --scale {config[scale]:q} --seeds {params.seeds:q} "
+        "wstal summary --dataset {params.dataset:q} --scale {params.scale:q} --seeds {params.seeds:q} "
         "--artifacts {params.artifacts:q} > {log:q} 2>&1"

@@ -23,6 +23,9 @@ rule train:
         code=lambda wc: code("train", method_of(wc.experiment)),
         data=lambda wc: data_dir(wc.experiment),
         out=lambda wc: f"{RUNS}/{wc.experiment}/seed{wc.seed}",
+        dataset=config["dataset"],
+        scale=config["scale"],
+        device=config["device"],
     resources:
         gpu=1,
     log:
@@ -30,10 +33,12 @@ rule train:
     benchmark:
         f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
+    conda:
+        "../environment.yml"
     shell:
         "marker={params.out:q}/.trained-by-workflow; restart=''; "
         'if [ -e "$marker" ]; then restart=--no-resume; rm -f "$marker"; fi; '
         "wstal train --experiment {wildcards.experiment:q} --seed {wildcards.seed} "
-        "--dataset {config[dataset]:q} --data {params.data:q} --scale {config[scale]:q} --out {params.out:q} "
-        "--device {config[device]:q} --threads {threads} --progress log $restart > {log:q} 2>&1 "
+        "--dataset {params.dataset:q} --data {params.data:q} --scale {params.scale:q} --out {params.out:q} "
+        "--device {params.device:q} --threads {threads} --progress log $restart > {log:q} 2>&1 "
         '&& touch "$marker"'
