@@ -20,7 +20,5 @@ rule evaluate:
     benchmark:
         f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
-    conda:
-        "../environment.yml"
     shell:
         "wstal evaluate --run {params.run:q} --variant {params.evaluations:q} > {log:q} 2>&1"

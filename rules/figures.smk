@@ -25,8 +25,6 @@ rule figure:
     benchmark:
         f"{BENCH}/figure/{{artifact}}.tsv"
     threads: THREADS
-    conda:
-        "../environment.yml"
     shell:
         "wstal figure {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
         "--seeds {params.seeds:q} > {log:q} 2>&1"

@@ -11,7 +11,5 @@ rule macs:
     benchmark:
         "results/benchmarks/macs.tsv"
     threads: 1
-    conda:
-        "../environment.yml"
     shell:
         "wstal macs --out {output:q} > {log:q} 2>&1"

@@ -26,8 +26,6 @@ rule table:
     benchmark:
         f"{BENCH}/table/{{artifact}}.tsv"
     threads: 1
-    conda:
-        "../environment.yml"
     shell:
         "wstal table {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
         "--seeds {params.seeds:q} --quiet > {log:q} 2>&1"
@@ -50,8 +48,6 @@ rule summary:
     benchmark:
         f"{BENCH}/summary.tsv"
     threads: 1
-    conda:
-        "../environment.yml"
     shell:
         "wstal summary --dataset {params.dataset:q} --scale {params.scale:q} --seeds {params.seeds:q} "
         "--artifacts {params.artifacts:q} > {log:q} 2>&1"

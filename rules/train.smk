@@ -33,8 +33,6 @@ rule train:
     benchmark:
         f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
-    conda:
-        "../environment.yml"
     shell:
         "marker={params.out:q}/.trained-by-workflow; restart=''; "
         'if [ -e "$marker" ]; then restart=--no-resume; rm -f "$marker"; fi; '
