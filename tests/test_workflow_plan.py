@@ -92,7 +92,7 @@ def test_a_cmcs_change_plans_cmcs_runs_and_their_downstream_only(finished):
     original = cmcs.read_text()
     try:
         cmcs.write_text(original + "\nCHANGED = True\n")
-        text = snakemake(finished, "-n")
+        text = snakemake(finished, "-n", "--quiet", "host")  # the profile hides the rule blocks
     finally:
         cmcs.write_text(original)
     plan = job_counts(text)
@@ -123,6 +123,6 @@ def test_table_code_change_plans_tables_only(finished):
 def test_seeds_list_from_the_command_line(finished):
     """`--config seeds=[0,1]` (strings for Snakemake) and `seeds=0,1` both mean seeds 0 and 1 (0 is done)."""
     for value in ("seeds=[0,1]", "seeds=0,1"):
-        text = snakemake(finished, "-n", "--config", "scale=smoke", value, "--", "tables/table3.tex")
+        text = snakemake(finished, "-n", "--quiet", "host", "--config", "scale=smoke", value, "--", "tables/table3.tex")
         seeds = set(re.findall(r"experiment=cmcs_full, seed=(\d+)", text))
         assert seeds == {"1"}, value
