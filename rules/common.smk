@@ -35,6 +35,12 @@ CODE.update({(family, m): SOURCES.digest(family, m, METHODS) for m in METHODS
 SOURCES.save()
 
 
+def on_failure(command):
+    """A job's command, then, if it fails, its log's last lines on the console: the profile is quiet
+    about rules (profiles/default), and the log holds `wstal`'s one-line error."""
+    return f"{command} || {{{{ echo failed, log {{log:q}}: >&2; tail -n 5 {{log:q}} >&2; exit 1; }}}}"
+
+
 def code(family, method=None):
     return CODE[(family, method)]
 

@@ -21,4 +21,5 @@ rule evaluate:
         f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
     shell:
-        "wstal evaluate --run {params.run:q} --variant {params.evaluations:q} > {log:q} 2>&1"
+        on_failure(
+            "wstal evaluate --run {params.run:q} --variant {params.evaluations:q} > {log:q} 2>&1")

@@ -26,5 +26,6 @@ rule figure:
         f"{BENCH}/figure/{{artifact}}.tsv"
     threads: THREADS
     shell:
-        "wstal figure {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
-        "--seeds {params.seeds:q} > {log:q} 2>&1"
+        on_failure(
+            "wstal figure {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
+            "--seeds {params.seeds:q} > {log:q} 2>&1")

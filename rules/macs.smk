@@ -12,4 +12,5 @@ rule macs:
         "results/benchmarks/macs.tsv"
     threads: 1
     shell:
-        "wstal macs --out {output:q} > {log:q} 2>&1"
+        on_failure(
+            "wstal macs --out {output:q} > {log:q} 2>&1")

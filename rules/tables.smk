@@ -27,8 +27,9 @@ rule table:
         f"{BENCH}/table/{{artifact}}.tsv"
     threads: 1
     shell:
-        "wstal table {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
-        "--seeds {params.seeds:q} --quiet > {log:q} 2>&1"
+        on_failure(
+            "wstal table {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
+            "--seeds {params.seeds:q} --quiet > {log:q} 2>&1")
 
 
 rule summary:
@@ -49,5 +50,6 @@ rule summary:
         f"{BENCH}/summary.tsv"
     threads: 1
     shell:
-        "wstal summary --dataset {params.dataset:q} --scale {params.scale:q} --seeds {params.seeds:q} "
-        "--artifacts {params.artifacts:q} > {log:q} 2>&1"
+        on_failure(
+            "wstal summary --dataset {params.dataset:q} --scale {params.scale:q} --seeds {params.seeds:q} "
+            "--artifacts {params.artifacts:q} > {log:q} 2>&1")

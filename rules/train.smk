@@ -34,9 +34,10 @@ rule train:
         f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
     shell:
-        "marker={params.out:q}/.trained-by-workflow; restart=''; "
-        'if [ -e "$marker" ]; then restart=--no-resume; rm -f "$marker"; fi; '
-        "wstal train --experiment {wildcards.experiment:q} --seed {wildcards.seed} "
-        "--dataset {params.dataset:q} --data {params.data:q} --scale {params.scale:q} --out {params.out:q} "
-        "--device {params.device:q} --threads {threads} --progress log $restart > {log:q} 2>&1 "
-        '&& touch "$marker"'
+        on_failure(
+            "marker={params.out:q}/.trained-by-workflow; restart=''; "
+            'if [ -e "$marker" ]; then restart=--no-resume; rm -f "$marker"; fi; '
+            "wstal train --experiment {wildcards.experiment:q} --seed {wildcards.seed} "
+            "--dataset {params.dataset:q} --data {params.data:q} --scale {params.scale:q} --out {params.out:q} "
+            "--device {params.device:q} --threads {threads} --progress log $restart > {log:q} 2>&1 "
+            '&& touch "$marker"')
