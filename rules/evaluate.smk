@@ -4,6 +4,10 @@
 # artifact asks for (<variant>/metrics-<protocol>.json, table8: re-scoring, no inference).
 # Output: evaluation.json, written last (the metrics files are listed in it).
 # Separate from training, so an evaluation or localization change never retrains.
+# No `benchmark:` on the short jobs (evaluate, table, figure, summary): Snakemake samples a
+# benchmarked job's process tree every 0.5 s during its first 15 s, which cost Snakemake 56 s of
+# its own CPU on the smoke DAG (113 s with benchmarks on every job, 58 s without); the time of
+# an evaluation is in its metrics.json (`timing`).
 
 
 rule evaluate:
@@ -17,8 +21,6 @@ rule evaluate:
         code=lambda wc: code("evaluate", method_of(wc.experiment)),
     log:
         f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.log",
-    benchmark:
-        f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
     shell:
         on_failure(

@@ -22,8 +22,6 @@ rule figure:
         code=lambda wc: figure_code(wc.artifact),
     log:
         f"{LOGS}/figure/{{artifact}}.log",
-    benchmark:
-        f"{BENCH}/figure/{{artifact}}.tsv"
     threads: THREADS
     shell:
         on_failure(

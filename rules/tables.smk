@@ -23,8 +23,6 @@ rule table:
         code=code("table"),
     log:
         f"{LOGS}/table/{{artifact}}.log",
-    benchmark:
-        f"{BENCH}/table/{{artifact}}.tsv"
     threads: 1
     shell:
         on_failure(
@@ -46,8 +44,6 @@ rule summary:
         code=code("summary"),
     log:
         f"{LOGS}/summary.log",
-    benchmark:
-        f"{BENCH}/summary.tsv"
     threads: 1
     shell:
         on_failure(

@@ -32,7 +32,7 @@ def workflow_copy(tmp: Path) -> Path:
     return work
 
 
-def snakemake(work: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def snakemake(work: Path, *args: str, timeout: int = 2400) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--config", "scale=smoke", *args]
     return subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout, env=env)
