@@ -1,4 +1,4 @@
-# Targets and inputs computed from the catalog (wstal/catalog.py, wstal/report/build.py).
+# Targets and inputs computed from the catalog (wstal/catalog.py, wstal/report/plan.py).
 # Nothing here imports torch: parsing the workflow stays well under a second.
 import json
 
