@@ -4,11 +4,15 @@
 #   snakemake tables/table3.tex --cores all       one artifact and only what it needs
 #   snakemake -n                                  the plan
 #   snakemake --config dataset=thumos14 scale=paper --profile profiles/slurm
+#   snakemake --config seeds=[0,1]                seeds for every scale (or seeds: [0, 1] in a --configfile)
 from snakemake.utils import min_version, validate
+
+from wstal.report.workflow import coerce_seeds
 
 min_version("8.0")
 
 configfile: "config/config.yaml"
+coerce_seeds(config)  # `--config seeds=[0,1]` arrives as strings
 validate(config, "config/schema.yaml")
 
 report: "rules/report/workflow.rst"

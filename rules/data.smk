@@ -16,13 +16,12 @@ rule prepare:
         knobs=lambda wc: json.dumps(dict(CATALOG.data_variant(wc.data_variant).knobs), sort_keys=True),
         sources=_prepare_sources_args,
         out=lambda wc: f"{DATA}/{wc.data_variant}",
-    input:
-        code=job_sources("prepare"),
+        code=code("prepare"),
     log:
         f"{LOGS}/prepare/{{data_variant}}.log",
     benchmark:
         f"{BENCH}/prepare/{{data_variant}}.tsv"
     threads: 1
     shell:
-        "{ENV} wstal prepare --dataset {config[dataset]} --scale {config[scale]} --data-variant {wildcards.data_variant} "
+        "wstal prepare --dataset {config[dataset]} --scale {config[scale]} --data-variant {wildcards.data_variant} "
         "--out {params.out} {params.sources} > {log} 2>&1"

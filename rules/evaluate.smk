@@ -1,40 +1,27 @@
-# Evaluation: one job per (experiment, inference variant, seed) with the method's own
-# protocol; table8 re-scores the same predictions under another protocol (no inference).
+# Evaluation: one job per trained run (experiment, seed). One process loads the model and
+# the dataset once, runs inference once per inference variant, and scores each variant under
+# the method's own protocol (<variant>/metrics.json) and under every other protocol an
+# artifact asks for (<variant>/metrics-<protocol>.json, table8: re-scoring, no inference).
+# Output: evaluation.json, written last (the metrics files are listed in it).
+# Separate from training, so an evaluation or localization change never retrains.
+# No `benchmark:` on the short jobs (evaluate, table, figure, summary): Snakemake samples a
+# benchmarked job's process tree every 0.5 s during its first 15 s, which cost Snakemake 56 s of
+# its own CPU on the smoke DAG (113 s with benchmarks on every job, 58 s without); the time of
+# an evaluation is in its metrics.json (`timing`).
 
 
 rule evaluate:
     input:
         trained=lambda wc: train_done(wc.experiment, wc.seed),
-        code=lambda wc: job_sources("evaluate", method_of(wc.experiment), METHODS),
     output:
-        metrics=f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/metrics.json",
-        predictions=f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/predictions.json",
+        f"{RUNS}/{{experiment}}/seed{{seed}}/evaluation.json",
     params:
         run=lambda wc: f"{RUNS}/{wc.experiment}/seed{wc.seed}",
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}",
+        evaluations=lambda wc: run_evaluations(CATALOG, wc.experiment),
+        code=lambda wc: code("evaluate", method_of(wc.experiment)),
     log:
-        f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.log",
-    benchmark:
-        f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.tsv"
+        f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.log",
     threads: THREADS
     shell:
-        "{ENV} wstal evaluate --run {params.run} --variant {wildcards.variant} > {log} 2>&1"
-
-
-rule evaluate_protocol:
-    input:
-        predictions=f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/predictions.json",
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}/annotations.json",
-        code=job_sources("evaluate"),
-    output:
-        f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/metrics-{{protocol}}.json",
-    params:
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}",
-    log:
-        f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.{{protocol}}.log",
-    benchmark:
-        f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.{{protocol}}.tsv"
-    threads: 1
-    shell:
-        "wstal evaluate --annotations {params.data} --predictions {input.predictions} --subset test "
-        "--protocol {wildcards.protocol} --tiou 0.1:0.7:0.1 --output {output} > {log} 2>&1"
+        on_failure(
+            "wstal evaluate --run {params.run:q} --variant {params.evaluations:q} > {log:q} 2>&1")

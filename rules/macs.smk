@@ -2,14 +2,15 @@
 
 
 rule macs:
-    input:
-        code=job_sources("macs"),
     output:
         str(LAYOUT.macs),
+    params:
+        code=code("macs"),
     log:
         "results/logs/macs.log",
     benchmark:
         "results/benchmarks/macs.tsv"
     threads: 1
     shell:
-        "{ENV} wstal macs --out {output} > {log} 2>&1"
+        on_failure(
+            "wstal macs --out {output:q} > {log:q} 2>&1")

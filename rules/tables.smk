@@ -1,12 +1,12 @@
 # Tables (LaTeX + Markdown + HTML for the report) and the summary of every claim.
-# Presentation only: inputs are metrics files and the report code, never training code.
+# Presentation only: inputs are the runs' evaluations (metrics files) and the catalog; the
+# `code` param covers the report code only, never training or evaluation code.
 
 
 rule table:
     input:
         metrics=lambda wc: artifact_inputs(CATALOG, LAYOUT, wc.artifact, SEEDS),
         catalog=str(CATALOG.path),
-        code=job_sources("table"),
     output:
         tex=report("tables/{artifact}.tex", caption="report/artifact.rst", category="Tables",
                    labels={"artifact": "{artifact}", "format": "LaTeX"}),
@@ -18,26 +18,35 @@ rule table:
     params:
         caption=lambda wc: CATALOG.artifact(wc.artifact).caption,
         seeds=",".join(map(str, SEEDS)),
+        dataset=config["dataset"],
+        scale=config["scale"],
+        code=code("table"),
     log:
         f"{LOGS}/table/{{artifact}}.log",
+    threads: 1
     shell:
-        "wstal table {wildcards.artifact} --dataset {config[dataset]} --scale {config[scale]} "
-        "--seeds {params.seeds} --quiet > {log} 2>&1"
+        on_failure(
+            "wstal table {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
+            "--seeds {params.seeds:q} --quiet > {log:q} 2>&1")
 
 
 rule summary:
     input:
         metrics=[f for name in ARTIFACTS for f in artifact_inputs(CATALOG, LAYOUT, name, SEEDS)],
         catalog=str(CATALOG.path),
-        code=job_sources("summary"),
     output:
         report(str(LAYOUT.summary), caption="report/summary.rst", category="Summary"),
         str(LAYOUT.metrics_table),
     params:
         seeds=",".join(map(str, SEEDS)),
+        dataset=config["dataset"],
+        scale=config["scale"],
         artifacts=",".join(ARTIFACTS),
+        code=code("summary"),
     log:
         f"{LOGS}/summary.log",
+    threads: 1
     shell:
-        "wstal summary --dataset {config[dataset]} --scale {config[scale]} --seeds {params.seeds} "
-        "--artifacts {params.artifacts} > {log} 2>&1"
+        on_failure(
+            "wstal summary --dataset {params.dataset:q} --scale {params.scale:q} --seeds {params.seeds:q} "
+            "--artifacts {params.artifacts:q} > {log:q} 2>&1")

@@ -6,23 +6,26 @@
 # A job that starts while the marker exists re-runs a finished training because its code or
 # params changed, so it starts over (--no-resume); without the marker the run is new or was
 # interrupted, and `wstal train` resumes from its last checkpoint.
-# Inputs: the prepared data and the wstal/ sources the training can import (other methods'
-# modules excluded), so a code change re-runs exactly the trainings it can affect; the
-# experiment's overrides are a param (Snakemake's params trigger re-runs on a change).
+# Code: the `code` param digests the syntax trees of what the training imports (its own
+# method, not the others; no report code), so only a change in what that code does re-runs
+# it; the experiment's overrides are a param too.
 
 
 rule train:
     input:
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}/annotations.json",
-        features=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}/features.npz",
-        code=lambda wc: job_sources("train", method_of(wc.experiment), METHODS),
+        data=lambda wc: f"{data_dir(wc.experiment)}/annotations.json",
+        features=lambda wc: f"{data_dir(wc.experiment)}/features.npz",
     output:
         f"{RUNS}/{{experiment}}/seed{{seed}}/train_summary.json",
     params:
         overrides=lambda wc: json.dumps(dict(CATALOG.experiment(wc.experiment).overrides), sort_keys=True),
         method=lambda wc: method_of(wc.experiment),
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}",
+        code=lambda wc: code("train", method_of(wc.experiment)),
+        data=lambda wc: data_dir(wc.experiment),
         out=lambda wc: f"{RUNS}/{wc.experiment}/seed{wc.seed}",
+        dataset=config["dataset"],
+        scale=config["scale"],
+        device=config["device"],
     resources:
         gpu=1,
     log:
@@ -31,8 +34,10 @@ rule train:
         f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
     threads: THREADS
     shell:
-        "marker={params.out}/.trained-by-workflow; restart=''; "
-        "if [ -e $marker ]; then restart=--no-resume; rm -f $marker; fi; "
-        "{ENV} wstal train --experiment {wildcards.experiment} --seed {wildcards.seed} "
-        "--dataset {config[dataset]} --data {params.data} --scale {config[scale]} --out {params.out} "
-        "--device {config[device]} --threads {threads} --progress log $restart > {log} 2>&1 && touch $marker"
+        on_failure(
+            "marker={params.out:q}/.trained-by-workflow; restart=''; "
+            'if [ -e "$marker" ]; then restart=--no-resume; rm -f "$marker"; fi; '
+            "wstal train --experiment {wildcards.experiment:q} --seed {wildcards.seed} "
+            "--dataset {params.dataset:q} --data {params.data:q} --scale {params.scale:q} --out {params.out:q} "
+            "--device {params.device:q} --threads {threads} --progress log $restart > {log:q} 2>&1 "
+            '&& touch "$marker"')

@@ -11,7 +11,7 @@ from toy_method import toy_dataset, write_toy_catalog
 from wstal.catalog import load_catalog
 from wstal.data.io import save_dataset
 from wstal.errors import ConfigError, DataError
-from wstal.run import classification_map, evaluate_run, resolve_config, train_run
+from wstal.run import classification_map, evaluate_run, evaluate_run_all, resolve_config, train_run
 from wstal.train import load_checkpoint
 from wstal.utils.provenance import git_commit
 
@@ -61,6 +61,40 @@ def test_variant_and_protocol_override(toy_setup):
     assert snippet["protocol"] == "snippet"
     assert (run / "default" / "metrics-snippet.json").exists()
     assert json.loads((run / "default" / "metrics.json").read_text())["protocol"] == "activitynet"
+
+
+def _numbers(metrics: dict) -> dict:
+    return {k: metrics[k] for k in ("protocol", "tiou", "map", "average", "averages", "per_class",
+                                    "classification_map", "num_detections", "variant")}
+
+
+def test_all_evaluations_in_one_process_equal_separate_ones(toy_setup):
+    """One load of the run, inference once per variant: the same files and numbers as one call each."""
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    train_run("toy_base", 3, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    wanted = [("default", None), ("strict", None), ("default", "snippet"), ("default", "th14")]
+    together = evaluate_run_all(run, wanted)
+    files = {(v, p): (run / v / ("metrics.json" if p is None else f"metrics-{p}.json")).read_text()
+             for v, p in wanted}
+    assert set(together) == set(wanted)
+    for variant, protocol in wanted:
+        alone = evaluate_run(run, variant, protocol=protocol)
+        assert _numbers(alone) == _numbers(together[(variant, protocol)])
+        on_disk = json.loads(files[(variant, protocol)])
+        assert _numbers(on_disk) == _numbers(json.loads(json.dumps(alone)))
+        assert set(on_disk) == set(json.loads(json.dumps(alone)))  # one schema for every metrics file
+    assert together[("default", "th14")]["protocol"] == "th14"
+    assert together[("default", "snippet")]["average_tious"] == together[("default", None)]["average_tious"]
+
+
+def test_unknown_protocol_fails_before_inference(toy_setup):
+    tmp, data, catalog = toy_setup
+    run = tmp / "run"
+    train_run("toy_base", 4, data, "smoke", run, "cpu", catalog=catalog, progress="none")
+    with pytest.raises(ConfigError, match="snipet"):
+        evaluate_run_all(run, [("default", None), ("default", "snipet")])
+    assert not (run / "default" / "metrics.json").exists()
 
 
 def test_evaluation_is_deterministic(toy_setup):

@@ -34,6 +34,7 @@ from wstal.utils.provenance import provenance
 from wstal.utils.seeding import resolve_device
 
 RUN_CONFIG = "config.json"
+EVALUATION_INDEX = "evaluation.json"  # written last by `wstal evaluate --run`: what it evaluated
 
 
 def resolve_config(method: type[Method], scale: str, overrides: dict, experiment: str) -> Any:
@@ -228,9 +229,14 @@ def classification_map(scores: np.ndarray, videos: list, num_classes: int) -> fl
 
 
 def _evaluate(dataset: Dataset, predictions: dict, protocol: str, tious: tuple[float, ...]) -> dict:
-    from wstal.evaluate import GroundTruth, evaluate_detections
+    from wstal.evaluate import GroundTruth
 
-    truth = GroundTruth.from_dataset(dataset, dataset.test_subset)
+    return _evaluate_truth(GroundTruth.from_dataset(dataset, dataset.test_subset), predictions, protocol, tious)
+
+
+def _evaluate_truth(truth: Any, predictions: dict, protocol: str, tious: tuple[float, ...]) -> dict:
+    from wstal.evaluate import evaluate_detections
+
     return dict(evaluate_detections(truth, predictions, protocol=protocol, tious=tious))
 
 
@@ -279,6 +285,23 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
     `metrics-<protocol>.json` when `protocol` is given). The checkpoint loads with
     `weights_only=True`; `dataset_dir` defaults to the one recorded in `config.json`.
     """
+    return evaluate_run_all(run_dir, [(variant, protocol)], dataset_dir, device)[(variant, protocol)]
+
+
+def evaluation_file(variant: str, protocol: str | None = None) -> str:
+    """`<variant>/metrics.json` (the method's protocol) or `<variant>/metrics-<protocol>.json`, run-relative."""
+    return f"{variant}/" + ("metrics.json" if protocol is None else f"metrics-{protocol}.json")
+
+
+def evaluate_run_all(run_dir: str | Path, evaluations: list[tuple[str, str | None]],
+                     dataset_dir: str | Path | None = None, device: str = "auto") -> dict:
+    """Every (variant, protocol) evaluation of one finished run, in one process.
+
+    The checkpoint, dataset and ground truth are loaded once; inference runs once per
+    variant, and each protocol re-scores that variant's predictions (protocol None: the
+    method's own, written to `metrics.json`). Every metrics file has one schema. Returns
+    {(variant, protocol): metrics}.
+    """
     run_dir = Path(run_dir)
     run_config = _read_run_config(run_dir)
     ckpt = load_checkpoint(run_dir / CHECKPOINT)
@@ -286,11 +309,17 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
         raise DataError(run_dir / CHECKPOINT, f"run is not finished (step {ckpt['step']} of "
                                               f"{ckpt['total_steps']}); resume it with `wstal train` first")
     method_cls = get_method(ckpt["method"])
-    if variant not in method_cls.VARIANTS:
-        raise ConfigError(f"unknown variant {variant!r} for method {method_cls.name!r}; "
-                          f"known: {', '.join(method_cls.VARIANTS)}")
+    for variant, protocol in evaluations:
+        if variant not in method_cls.VARIANTS:
+            raise ConfigError(f"unknown variant {variant!r} for method {method_cls.name!r}; "
+                              f"known: {', '.join(method_cls.VARIANTS)}")
+        if protocol is not None:
+            from wstal.evaluation.protocols import PROTOCOLS
+
+            PROTOCOLS.get(protocol)  # one line with "did you mean" before any inference
     from wstal.data.io import load_dataset
     from wstal.evaluation.options import check_run_dataset
+    from wstal.evaluate import GroundTruth
 
     data = dataset_dir or run_config.get("dataset_dir")
     if data is None:  # an imported run records no dataset unless `wstal import --data` gave one
@@ -300,38 +329,43 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
     dev = resolve_device(device)
     method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.to(dev)
-
-    t0 = time.perf_counter()
-    videos = dataset.test_videos
-    detections, scores = predict(method, model, videos, variant)
-    predictions = predictions_json(detections, dataset, videos)
-    chosen = protocol or method_cls.PROTOCOL
-    result = _evaluate(dataset, predictions, chosen, _all_tious(method_cls))
-    eval_wall = time.perf_counter() - t0
-    result["average"], result["averages"] = _averages(result, method_cls)
-    result["average_tious"] = [float(t) for t in method_cls.TIOUS]
-
+    truth = GroundTruth.from_dataset(dataset, dataset.test_subset)
     train_timing = _train_timing(run_dir, ckpt)
-    metrics = {
-        **result,
-        "classification_map": classification_map(scores, videos, dataset.num_classes),
-        "best_on_test": ckpt.get("best_on_test"),
-        "experiment": run_config.get("experiment", ckpt.get("experiment")),
-        "method": ckpt["method"],
-        "variant": variant,
-        "dataset": run_config.get("dataset", dataset.name),
-        "scale": run_config.get("scale"),
-        "data_variant": run_config.get("data_variant"),
-        "dataset_dir": str(Path(data).resolve()),
-        "config": ckpt["config"],
-        "provenance": {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)},
-        "timing": {**train_timing, "eval_wall_s": eval_wall, "eval_peak_memory_mb": peak_memory_mb(dev)},
-        "num_detections": len(detections),
-    }
-    out = run_dir / variant
-    atomic_write_json(out / "predictions.json", predictions)
-    atomic_write_json(out / ("metrics.json" if protocol is None else f"metrics-{protocol}.json"), metrics)
-    return metrics
+    videos = dataset.test_videos
+    results: dict = {}
+    for variant in dict.fromkeys(v for v, _ in evaluations):
+        t0 = time.perf_counter()
+        detections, scores = predict(method, model, videos, variant)
+        predictions = predictions_json(detections, dataset, videos)
+        infer_wall = time.perf_counter() - t0
+        cls_map = classification_map(scores, videos, dataset.num_classes)
+        out = run_dir / variant
+        atomic_write_json(out / "predictions.json", predictions)
+        for protocol in dict.fromkeys(p for v, p in evaluations if v == variant):
+            t1 = time.perf_counter()
+            result = _evaluate_truth(truth, predictions, protocol or method_cls.PROTOCOL, _all_tious(method_cls))
+            eval_wall = infer_wall + time.perf_counter() - t1
+            result["average"], result["averages"] = _averages(result, method_cls)
+            result["average_tious"] = [float(t) for t in method_cls.TIOUS]
+            metrics = {
+                **result,
+                "classification_map": cls_map,
+                "best_on_test": ckpt.get("best_on_test"),
+                "experiment": run_config.get("experiment", ckpt.get("experiment")),
+                "method": ckpt["method"],
+                "variant": variant,
+                "dataset": run_config.get("dataset", dataset.name),
+                "scale": run_config.get("scale"),
+                "data_variant": run_config.get("data_variant"),
+                "dataset_dir": str(Path(data).resolve()),
+                "config": ckpt["config"],
+                "provenance": {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)},
+                "timing": {**train_timing, "eval_wall_s": eval_wall, "eval_peak_memory_mb": peak_memory_mb(dev)},
+                "num_detections": len(detections),
+            }
+            atomic_write_json(run_dir / evaluation_file(variant, protocol), metrics)
+            results[(variant, protocol)] = metrics
+    return results
 
 
 RUN_CONFIG_FIELDS = {"experiment": str, "method": str, "dataset_dir": str, "scale": str, "seed": int}
@@ -388,5 +422,5 @@ def _train_timing(run_dir: Path, ckpt: dict) -> dict:
             "peak_memory_mb": number("peak_memory_mb")}
 
 
-__all__ = ["train_run", "evaluate_run", "run_folder_lock", "resolve_config", "score_model", "predict",
-           "predictions_json", "classification_map", "AVERAGES"]
+__all__ = ["train_run", "evaluate_run", "evaluate_run_all", "evaluation_file", "run_folder_lock", "resolve_config",
+           "score_model", "predict", "predictions_json", "classification_map", "AVERAGES"]

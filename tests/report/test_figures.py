@@ -80,3 +80,19 @@ def test_unknown_plot_kind_is_a_config_error():
     entry = {"kind": "figure", "source": "s", "paper": "ours", "caption": "c", "rows": [{"label": "a"}], "plot": "pie"}
     with pytest.raises(ConfigError, match="plot must be one of"):
         _parse_artifact("figureX", entry, {})
+
+
+def test_a_quantitative_figure_does_not_import_torch(fake_results):
+    """Plots read metrics files only: `wstal figure` pays torch's import (~2 s) for qualitative figures only."""
+    import subprocess
+    import sys
+
+    layout = fake_results
+    code = ("import sys; from wstal.cli import main; "
+            f"rc = main(['figure', 'figure6', '--dataset', {layout.dataset!r}, '--scale', {layout.scale!r}, "
+            f"'--seeds', {','.join(map(str, SEEDS))!r}, '--results', {str(layout.results)!r}, "
+            f"'--figures', {str(layout.figures)!r}]); "
+            "assert rc == 0; assert 'torch' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (layout.figures / "figure6.png").is_file()

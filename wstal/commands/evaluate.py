@@ -25,19 +25,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="snippet grid of a GT JSON for the snippet/wtalc protocols (default 0.64 = 16/25)")
     parser.add_argument("--output", metavar="metrics.json", help="write the result JSON here")
     parser.add_argument("--run", metavar="DIR", help="evaluate a finished run folder instead of a prediction file")
-    parser.add_argument("--variant", default="default", help="inference variant of the run (with --run)")
+    parser.add_argument("--variant", default="default",
+                        help="with --run: inference variant(s), comma-separated; VARIANT@PROTOCOL also scores "
+                             "that variant under another protocol (metrics-PROTOCOL.json). All in one process: "
+                             "the model and dataset load once, inference runs once per variant")
 
 
 def run(args: argparse.Namespace) -> int:
     from wstal.evaluation.options import check_evaluate_options
 
-    check_evaluate_options(args)  # i10: options that do not apply, --output = an input, --snippet-seconds
+    check_evaluate_options(args)  # options that do not apply, --output = an input, --snippet-seconds
     if args.run:
-        from wstal.run import evaluate_run
-
-        metrics = evaluate_run(args.run, args.variant, protocol=args.protocol, dataset_dir=args.annotations)
-        print(render_table(metrics))
-        return 0
+        return run_evaluations(args)
 
     from wstal.evaluate import evaluate_detections, load_predictions, parse_tious
     from wstal.utils.atomic import atomic_write_json
@@ -51,6 +50,33 @@ def run(args: argparse.Namespace) -> int:
     print(render_table(result))
     if args.output:
         atomic_write_json(args.output, result)
+    return 0
+
+
+def parse_evaluations(spec: str, protocol: str | None) -> list[tuple[str, str | None]]:
+    """`default,masking,default@snippet` -> [(default, P), (masking, P), (default, snippet)] (P = --protocol)."""
+    out = []
+    for item in spec.split(","):
+        variant, _, item_protocol = item.strip().partition("@")
+        if not variant:
+            raise ConfigError(f"--variant {spec!r}: empty variant name (expected VARIANT[@PROTOCOL],...)")
+        out.append((variant, item_protocol or protocol or None))
+    return list(dict.fromkeys(out))
+
+
+def run_evaluations(args: argparse.Namespace) -> int:
+    """`--run`: every requested evaluation of the run, then `evaluation.json` (the workflow's marker)."""
+    from wstal.run import EVALUATION_INDEX, evaluate_run_all, evaluation_file
+    from wstal.utils.atomic import atomic_write_json
+
+    evaluations = parse_evaluations(args.variant, args.protocol)
+    results = evaluate_run_all(args.run, evaluations, dataset_dir=args.annotations)
+    for (variant, _protocol), metrics in results.items():
+        print(f"{variant}: " + render_table(metrics))
+    atomic_write_json(Path(args.run) / EVALUATION_INDEX, {"evaluations": [
+        {"variant": v, "protocol": m["protocol"], "metrics": evaluation_file(v, p),
+         "predictions": f"{v}/predictions.json", "average": m["average"]}
+        for (v, p), m in results.items()]})
     return 0
 
 

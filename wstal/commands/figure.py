@@ -14,14 +14,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
+    from wstal.report.build import is_qualitative
     from wstal.report.figures import render_figure
 
-    torch.set_num_threads(1)
     settings = settings_from_args(args)
     catalog = load_settings_catalog(settings)
     name = artifact_name(args.artifact, "figure")
+    if is_qualitative(catalog.artifact(name)):  # only these run a model: torch (~2 s) is not imported for plots
+        import torch
+
+        torch.set_num_threads(1)
     pdf, png = render_figure(catalog, name, settings.layout, settings.seeds)
     print(f"wrote {pdf} and {png}")
     return 0

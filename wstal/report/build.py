@@ -13,24 +13,19 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wstal.catalog import Artifact, Catalog, Row
 from wstal.errors import ConfigError, DataError
 from wstal.metrics import GMACS, PER_CLASS
 from wstal.report.aggregate import SeedStats, read_json
 from wstal.report.paths import Layout
+from wstal.report.plan import (  # noqa: F401 (the planning helpers, re-exported for the report code)
+    artifact_inputs, is_qualitative, needs_macs, run_evaluations, seeds_for, selected_artifacts)
 from wstal.report.results import ResultsTable, artifact_results, read_results
 from wstal.report.tables import RowView, RunInfo, TableView
 from wstal.report.verdicts import Judgement, difference, is_paired, judge, judge_exact
 
 SYNTHETIC = "synthetic"  # the generated benchmark: absolute numbers are not comparable with the papers'
-
-
-def seeds_for(config: dict) -> list[int]:
-    """The workflow's seeds: `seeds` when given, else `seeds_by_scale[scale]`."""
-    seeds = config.get("seeds")
-    return list(seeds) if seeds else list(config["seeds_by_scale"][config["scale"]])
 
 
 # ------------------------------------------------------------------ inputs (also used by the Snakefile)
@@ -40,33 +35,6 @@ def row_metric_files(layout: Layout, row: Row, seeds: Sequence[int]) -> list[str
     if row.experiment is None:
         return []
     return [str(layout.metrics(row.experiment, s, row.variant, row.protocol)) for s in seeds]
-
-
-def needs_macs(artifact: Artifact) -> bool:
-    return GMACS in artifact.columns or any(row.macs for row in artifact.rows)
-
-
-def is_qualitative(artifact: Artifact) -> bool:
-    """Figures without a metric (RSKP Fig. 4-7) show one trained run's outputs, not numbers over seeds."""
-    return artifact.kind == "figure" and artifact.metric is None
-
-
-def artifact_inputs(catalog: Catalog, layout: Layout, artifact: str, seeds: Sequence[int]) -> list[str]:
-    """Every file the artifact is rendered from (metrics per row and seed; macs.json for GMACs).
-
-    A qualitative figure needs the first seed's finished run and its predictions.
-    """
-    art = catalog.artifact(artifact)
-    if is_qualitative(art):
-        files = []
-        for row in art.rows:
-            files += [str(layout.train_done(row.experiment, seeds[0])),
-                      str(layout.predictions(row.experiment, seeds[0], row.variant))]
-        return list(dict.fromkeys(files))
-    files = [f for row in art.rows for f in row_metric_files(layout, row, seeds)]
-    if needs_macs(art):
-        files.append(str(layout.macs))
-    return list(dict.fromkeys(files))
 
 
 # ------------------------------------------------------------------ values
@@ -224,12 +192,3 @@ def all_numbers(catalog: Catalog, layout: Layout, seeds: Sequence[int], artifact
     artifacts = list(artifacts)
     results = artifact_results(catalog, layout, seeds, artifacts)
     return [n for a in artifacts for n in artifact_numbers(catalog, a, layout, seeds, results)]
-
-
-def selected_artifacts(catalog: Catalog, config: dict[str, Any]) -> list[str]:
-    wanted = config.get("artifacts", "all")
-    if wanted == "all":
-        return list(catalog.artifacts)
-    for name in wanted:
-        catalog.artifact(name)
-    return list(wanted)

@@ -30,6 +30,10 @@ class Layout:
         """Written last by `wstal train`: the marker of a finished training run."""
         return self.run_dir(experiment, seed) / "train_summary.json"
 
+    def evaluated(self, experiment: str, seed: int) -> Path:
+        """Written last by `wstal evaluate --run`: every variant and protocol of the run is scored."""
+        return self.run_dir(experiment, seed) / "evaluation.json"
+
     def metrics(self, experiment: str, seed: int, variant: str, protocol: str | None = None) -> Path:
         name = "metrics.json" if protocol is None else f"metrics-{protocol}.json"
         return self.run_dir(experiment, seed) / variant / name
