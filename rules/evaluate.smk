@@ -11,7 +11,7 @@ rule evaluate:
         predictions=f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/predictions.json",
     params:
         run=lambda wc: f"{RUNS}/{wc.experiment}/seed{wc.seed}",
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}",
+        data=lambda wc: data_dir(wc.experiment),
     log:
         f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.log",
     benchmark:
@@ -24,17 +24,17 @@ rule evaluate:
 rule evaluate_protocol:
     input:
         predictions=f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/predictions.json",
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}/annotations.json",
+        data=lambda wc: f"{data_dir(wc.experiment)}/annotations.json",
         code=job_sources("evaluate"),
     output:
         f"{RUNS}/{{experiment}}/seed{{seed}}/{{variant}}/metrics-{{protocol}}.json",
     params:
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}",
+        data=lambda wc: data_dir(wc.experiment),
     log:
         f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.{{protocol}}.log",
     benchmark:
         f"{BENCH}/evaluate/{{experiment}}.seed{{seed}}.{{variant}}.{{protocol}}.tsv"
     threads: 1
     shell:
-        "wstal evaluate --annotations {params.data} --predictions {input.predictions} --subset test "
+        "wstal evaluate --annotations {params.data:q} --predictions {input.predictions} --subset test "
         "--protocol {wildcards.protocol} --tiou 0.1:0.7:0.1 --output {output} > {log} 2>&1"

@@ -13,15 +13,14 @@
 
 rule train:
     input:
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}/annotations.json",
-        features=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}/features.npz",
+        data=lambda wc: prepared_files(wc.experiment),
         code=lambda wc: job_sources("train", method_of(wc.experiment), METHODS),
     output:
         f"{RUNS}/{{experiment}}/seed{{seed}}/train_summary.json",
     params:
         overrides=lambda wc: json.dumps(dict(CATALOG.experiment(wc.experiment).overrides), sort_keys=True),
         method=lambda wc: method_of(wc.experiment),
-        data=lambda wc: f"{DATA}/{CATALOG.experiment(wc.experiment).data_variant}",
+        data=lambda wc: data_dir(wc.experiment),
         out=lambda wc: f"{RUNS}/{wc.experiment}/seed{wc.seed}",
     resources:
         gpu=1,
@@ -34,5 +33,5 @@ rule train:
         "marker={params.out}/.trained-by-workflow; restart=''; "
         "if [ -e $marker ]; then restart=--no-resume; rm -f $marker; fi; "
         "{ENV} wstal train --experiment {wildcards.experiment} --seed {wildcards.seed} "
-        "--dataset {config[dataset]} --data {params.data} --scale {config[scale]} --out {params.out} "
+        "--dataset {config[dataset]} --data {params.data:q} --scale {config[scale]} --out {params.out} "
         "--device {config[device]} --threads {threads} --progress log $restart > {log} 2>&1 && touch $marker"

@@ -71,6 +71,10 @@ def train_run(
     if prepared_variant is not None and prepared_variant != exp.data_variant:
         raise ConfigError(f"experiment {experiment!r} needs data variant {exp.data_variant!r} but {dataset_dir} "
                           f"was prepared as {prepared_variant!r}")
+    prepared_source, wanted_source = dataset.meta.get("feature_source"), catalog.data_variant(exp.data_variant).real_source
+    if prepared_source is not None and prepared_source != wanted_source:
+        raise ConfigError(f"experiment {experiment!r} needs feature source {wanted_source or 'synthetic data'} but "
+                          f"{dataset_dir} holds {prepared_source!r} features")
     out_dir = Path(out_dir)
     if resume:
         check_resumable(out_dir, exp.method, config, experiment)  # config.json must keep matching model.pt

@@ -1,11 +1,18 @@
-"""`wstal prepare`: make the dataset a data variant needs, in the pickle-free wstal format.
+"""`wstal prepare`: make the dataset a training reads, in the pickle-free wstal format.
 
-Synthetic data is generated from `SynthConfig` + `SCALE_PRESETS[scale]` + the data
-variant's knobs (catalog); real datasets (THUMOS'14, ActivityNet 1.2) are loaded from
-the given W-TALC files, validated (a missing or corrupt features file fails here, in
-one line, not in the middle of training) and saved. The output folder appears only
-when complete (written beside it, then renamed), so a killed job leaves no dataset
-that a training job could take for finished.
+Synthetic data is generated per data variant from `SynthConfig` + `SCALE_PRESETS[scale]` +
+the variant's knobs (catalog). A real dataset (THUMOS'14, ActivityNet 1.2) is prepared per
+feature source (`wstal.data.sources`), once, whatever the data variants that use it:
+
+* `wtalc-i3d`: the W-TALC reduced-format features `.npy` + annotation folder, validated (a
+  missing or corrupt file fails here, in one line, not in the middle of training) and
+  rewritten as one memory-mappable array, one video at a time (peak memory about the
+  features once, not twice);
+* `cmcs-unt`, `cmcs-i3d`: the CMCS authors' layout (`wstal.data.cmcs_layout`): an annotation
+  file and an index of the per-video feature files, which are read in place, not copied.
+
+The output folder appears only when complete (written beside it, then renamed), so a killed
+job leaves no dataset that a training job could take for finished.
 """
 
 from __future__ import annotations
@@ -14,24 +21,41 @@ import argparse
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
+from wstal.data.sources import REAL_DATASETS, SOURCES, FeatureSource
 from wstal.errors import ConfigError, DataError
+from wstal.registry import Registry
 
-DATASETS = ("synthetic", "thumos14", "activitynet12")
+DATASETS = ("synthetic", *REAL_DATASETS)
+# the subset a real dataset trains on: a W-TALC folder of another dataset is refused by it
+TRAIN_SUBSETS = {"thumos14": "validation", "activitynet12": "training"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, choices=DATASETS)
     parser.add_argument("--scale", required=True, choices=("smoke", "default", "paper"))
-    parser.add_argument("--data-variant", required=True, help="data variant name in the catalog (e.g. i3d, unt)")
+    parser.add_argument("--data-variant", default=None,
+                        help="synthetic data: data variant name in the catalog (e.g. i3d, unt); on real data it "
+                             "stands for its real_source")
+    parser.add_argument("--source", default=None, choices=tuple(SOURCES),
+                        help="real data: the feature source to prepare (wtalc-i3d: W-TALC .npy + annotation "
+                             "folder; cmcs-unt / cmcs-i3d: the CMCS feature folder + official annotations + meta)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (wstal format)")
-    parser.add_argument("--features", type=Path, default=None, help="real data: W-TALC features .npy")
+    parser.add_argument("--features", type=Path, default=None,
+                        help="real data: W-TALC features .npy (wtalc-i3d) or the CMCS feature folder (cmcs-*)")
     parser.add_argument("--annotations", type=Path, default=None,
-                        help="real data: W-TALC annotation folder (or the root holding <Name>-Annotations/)")
+                        help="real data: W-TALC annotation folder (or the root holding <Name>-Annotations/); "
+                             "cmcs-*: the folder of the official per-class annotation txt files")
+    parser.add_argument("--meta", type=Path, default=None,
+                        help="cmcs-*: the folder holding thumos14-{val,test}-meta.mat")
     parser.add_argument("--trust-pickle", action="store_true",
                         help="load pickles with NumPy's unrestricted loader (runs code in the file!)")
     parser.add_argument("--seed", type=int, default=0, help="synthetic generator seed (default 0)")
     parser.add_argument("--catalog", type=Path, default=None, help="catalog file (default: config/catalog.yaml)")
+
+
+# ------------------------------------------------------------------ synthetic
 
 
 def synthetic_dataset(scale: str, knobs: dict, seed: int, variant: str):
@@ -42,39 +66,22 @@ def synthetic_dataset(scale: str, knobs: dict, seed: int, variant: str):
     return dataset
 
 
-def real_dataset(name: str, annotations: Path | None, features: Path | None, trust_pickle: bool,
-                 knobs: dict, variant: str):
-    from wstal.data.io import load_dataset
-
-    if annotations is None or features is None:
-        raise ConfigError(f"--dataset {name} needs --annotations and --features (the W-TALC files)")
-    if not features.is_file():
-        raise DataError(features, "features file not found")
-    dataset = load_dataset(annotations, features, trust_pickle=trust_pickle)
-    if not dataset.features_loaded:
-        raise DataError(features, "no features were loaded")
-    extra = sorted(set(knobs) - {"feature_kind"})
-    if extra:
-        raise ConfigError(f"data variant {variant!r} sets synthetic knobs ({', '.join(extra)}) that real data "
-                          f"({name}) cannot apply")
-    wanted = knobs.get("feature_kind", dataset.feature_kind)
-    if wanted != dataset.feature_kind:
-        raise ConfigError(f"data variant {variant!r} needs {wanted!r} features but {features} holds "
-                          f"{dataset.feature_kind!r} features")
-    dataset.meta["data_variant"] = variant
-    return dataset
-
-
 def save_atomically(dataset, out: Path) -> None:
-    """Write into a sibling temp folder, then rename: `out` is complete or absent."""
+    """Write the dataset in the wstal format; `out` is complete or absent."""
     from wstal.data.io import save_dataset
 
+    write_atomically(out, lambda tmp: save_dataset(dataset, tmp, fmt="wstal"))
+
+
+def write_atomically(out: Path, write: Callable[[Path], object]) -> None:
+    """`write(tmp)` into a sibling temp folder, then rename it to `out` (replacing an older one)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".tmp-{out.name}.{os.getpid()}"
     old = out.parent / f".old-{out.name}.{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        save_dataset(dataset, tmp, fmt="wstal")
+        tmp.mkdir()
+        write(tmp)
         if out.exists():
             os.replace(out, old)
         os.replace(tmp, out)
@@ -83,21 +90,96 @@ def save_atomically(dataset, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+# ------------------------------------------------------------------ real feature sources
+
+# layout name -> preparer(args, source, tmp_out) -> one-line description of what was written
+PREPARERS: Registry[Callable[[argparse.Namespace, FeatureSource, Path], str]] = Registry("feature layout")
+
+
+@PREPARERS.register("wtalc")
+def prepare_wtalc(args: argparse.Namespace, source: FeatureSource, out: Path) -> str:
+    from wstal.data.io import load_dataset, save_dataset
+
+    if args.meta is not None:
+        raise ConfigError(f"--meta applies to the CMCS layout (cmcs-unt, cmcs-i3d), not --source {source.name}")
+    features = args.features
+    if not features.is_file():
+        raise DataError(features, "features file not found")
+    dataset = load_dataset(args.annotations, features, trust_pickle=args.trust_pickle)
+    if not dataset.features_loaded:
+        raise DataError(features, "no features were loaded")
+    if dataset.train_subset != TRAIN_SUBSETS[args.dataset]:
+        raise DataError(args.annotations, f"trains on subset {dataset.train_subset!r}, but {args.dataset} trains on "
+                                          f"{TRAIN_SUBSETS[args.dataset]!r} (annotations of another dataset?)")
+    if dataset.feature_kind != source.feature_kind:
+        raise DataError(features, f"holds {dataset.feature_kind!r} features, source {source.name} is "
+                                  f"{source.feature_kind!r}")
+    dataset.meta["feature_source"] = source.name
+    save_dataset(dataset, out, fmt="wstal")
+    snippets = sum(v.num_snippets for v in dataset.videos)
+    return (f"{len(dataset.videos)} videos, {dataset.num_classes} classes, {snippets} snippets x "
+            f"{dataset.feature_dim} features")
+
+
+@PREPARERS.register("cmcs")
+def prepare_cmcs(args: argparse.Namespace, source: FeatureSource, out: Path) -> str:
+    try:
+        from wstal.data.cmcs_layout import prepare_cmcs_source
+    except ImportError:
+        raise ConfigError(f"--source {source.name}: this wstal has no reader for the CMCS layout "
+                          f"(wstal.data.cmcs_layout)") from None
+    if args.meta is None:
+        raise ConfigError(f"--source {source.name} needs --meta (the folder of thumos14-{{val,test}}-meta.mat)")
+    if args.trust_pickle:
+        raise ConfigError("--trust-pickle applies to the W-TALC file (wtalc-i3d); the CMCS layout has no pickles")
+    for option, path in (("--features", args.features), ("--annotations", args.annotations), ("--meta", args.meta)):
+        if not path.is_dir():
+            raise DataError(path, f"{option}: folder not found")
+    result = prepare_cmcs_source(source.feature_kind, args.features, args.annotations, args.meta, out)
+    return str(result) if result else f"CMCS {source.feature_kind.upper()} layout indexed"
+
+
+def real_source(args: argparse.Namespace, catalog) -> FeatureSource:
+    """The source to prepare: `--source`, or the real_source of `--data-variant`."""
+    name = args.source
+    if args.data_variant is not None:
+        variant = catalog.data_variant(args.data_variant)
+        if variant.real_source is None:
+            raise ConfigError(f"data variant {variant.name!r} is synthetic-only (no real_source in {catalog.path}); "
+                              f"on {args.dataset} prepare a --source ({', '.join(SOURCES)})")
+        if name is not None and name != variant.real_source:
+            raise ConfigError(f"--data-variant {variant.name} stands for source {variant.real_source} on real data, "
+                              f"not --source {name}")
+        name = variant.real_source
+    if name is None:
+        raise ConfigError(f"--dataset {args.dataset} needs --source ({', '.join(SOURCES)})")
+    source = SOURCES.get(name)
+    if args.dataset not in source.datasets:
+        raise ConfigError(f"--source {name} exists for {', '.join(source.datasets)} only, not {args.dataset}")
+    if args.features is None or args.annotations is None:
+        raise ConfigError(f"--source {name} needs --features and --annotations ({source.description})")
+    return source
+
+
 def run(args: argparse.Namespace) -> int:
     from wstal.catalog import load_catalog
 
     catalog = load_catalog(args.catalog, check_methods=False)
-    variant = catalog.data_variant(args.data_variant)
-    knobs = dict(variant.knobs)
     if args.dataset == "synthetic":
-        if args.features or args.annotations:
-            raise ConfigError("--features/--annotations apply to real datasets, not --dataset synthetic")
-        dataset = synthetic_dataset(args.scale, knobs, args.seed, variant.name)
-    else:
-        dataset = real_dataset(args.dataset, args.annotations, args.features, args.trust_pickle, knobs,
-                               variant.name)
-    save_atomically(dataset, args.out)
-    snippets = sum(v.num_snippets for v in dataset.videos)
-    print(f"{args.dataset} ({args.scale}, {variant.name}) -> {args.out}: {len(dataset.videos)} videos, "
-          f"{dataset.num_classes} classes, {snippets} snippets x {dataset.feature_dim} features")
+        if args.source or args.features or args.annotations or args.meta:
+            raise ConfigError("--source/--features/--annotations/--meta apply to real datasets, not --dataset synthetic")
+        if args.data_variant is None:
+            raise ConfigError("--dataset synthetic needs --data-variant (a data variant of the catalog)")
+        variant = catalog.data_variant(args.data_variant)
+        dataset = synthetic_dataset(args.scale, dict(variant.knobs), args.seed, variant.name)
+        save_atomically(dataset, args.out)
+        snippets = sum(v.num_snippets for v in dataset.videos)
+        print(f"{args.dataset} ({args.scale}, {variant.name}) -> {args.out}: {len(dataset.videos)} videos, "
+              f"{dataset.num_classes} classes, {snippets} snippets x {dataset.feature_dim} features")
+        return 0
+    source = real_source(args, catalog)
+    preparer = PREPARERS.get(source.layout)
+    summary: list[str] = []
+    write_atomically(args.out, lambda tmp: summary.append(preparer(args, source, tmp)))
+    print(f"{args.dataset} ({source.name}) -> {args.out}: {summary[0]}")
     return 0
