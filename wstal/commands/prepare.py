@@ -30,6 +30,32 @@ from wstal.registry import Registry
 DATASETS = ("synthetic", *REAL_DATASETS)
 # the subset a real dataset trains on: a W-TALC folder of another dataset is refused by it
 TRAIN_SUBSETS = {"thumos14": "validation", "activitynet12": "training"}
+# scale=smoke checks the plumbing in minutes: on real data it keeps as many videos per subset as the
+# synthetic smoke preset has, which the methods' smoke configs are sized for (RSKP's memory-bank
+# warm-up counts epochs: with 200 training videos it would start after the last smoke step)
+SMOKE_VIDEOS_PER_SUBSET = 40
+
+
+def videos_per_subset(args: argparse.Namespace) -> int | None:
+    if args.videos_per_subset is not None:
+        if args.videos_per_subset < 1:
+            raise ConfigError(f"--videos-per-subset must be at least 1, got {args.videos_per_subset}")
+        return args.videos_per_subset
+    return SMOKE_VIDEOS_PER_SUBSET if args.scale == "smoke" else None
+
+
+def first_videos(dataset, count: int | None):
+    """Keep the first `count` videos of each subset, in file order (None: all)."""
+    if count is None:
+        return dataset
+    kept, seen = [], {}
+    for video in dataset.videos:
+        seen[video.subset] = seen.get(video.subset, 0) + 1
+        if seen[video.subset] <= count:
+            kept.append(video)
+    dataset.videos = kept
+    dataset.meta["videos_per_subset"] = count
+    return dataset
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cmcs-*: the folder holding thumos14-{val,test}-meta.mat")
     parser.add_argument("--trust-pickle", action="store_true",
                         help="load pickles with NumPy's unrestricted loader (runs code in the file!)")
+    parser.add_argument("--videos-per-subset", type=int, default=None,
+                        help="real data: keep the first N videos of each subset (default: all; at --scale smoke "
+                             f"{SMOKE_VIDEOS_PER_SUBSET}, the synthetic smoke size)")
     parser.add_argument("--seed", type=int, default=0, help="synthetic generator seed (default 0)")
     parser.add_argument("--catalog", type=Path, default=None, help="catalog file (default: config/catalog.yaml)")
 
@@ -115,6 +144,7 @@ def prepare_wtalc(args: argparse.Namespace, source: FeatureSource, out: Path) ->
         raise DataError(features, f"holds {dataset.feature_kind!r} features, source {source.name} is "
                                   f"{source.feature_kind!r}")
     dataset.meta["feature_source"] = source.name
+    dataset = first_videos(dataset, videos_per_subset(args))
     save_dataset(dataset, out, fmt="wstal")
     snippets = sum(v.num_snippets for v in dataset.videos)
     return (f"{len(dataset.videos)} videos, {dataset.num_classes} classes, {snippets} snippets x "
