@@ -9,7 +9,9 @@ configs take a path, not a format flag:
   (that is where `save_dataset(..., fmt="reduced")` puts them), else the dataset is
   annotation-only;
 * `reduced` dataset root as the other codebases lay it out: a folder with exactly one
-  `<Name>-Annotations/` sub-folder, features `<Name>-I3D-JOINTFeatures.npy` beside it.
+  `<Name>-Annotations/` sub-folder, features `<Name>-I3D-JOINTFeatures.npy` beside it;
+* `cmcs`: a folder written by `wstal.data.cmcs_layout.prepare_cmcs_source` (`features.json`
+  indexing CMCS's own per-video ten-crop files, + `annotations.json`); features load on demand.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from wstal.data.cmcs_layout.prepare import INDEX_FILE as CMCS_INDEX
 from wstal.data.native import ANNOTATIONS_FILE, read_native, write_native
 from wstal.data.records import Dataset
 from wstal.data.reduced import read_reduced, write_reduced
@@ -46,6 +49,8 @@ def detect_format(path: str | Path) -> str:
         raise DataError(path, "dataset path not found")
     if not path.is_dir():
         raise DataError(path, "expected a dataset folder (wstal format or a W-TALC annotation folder), got a file")
+    if (path / CMCS_INDEX).is_file():  # before `wstal`: the folder also holds an annotations.json
+        return "cmcs"
     if (path / ANNOTATIONS_FILE).is_file():
         return "wstal"
     if (path / "classlist.npy").is_file():
@@ -60,6 +65,12 @@ def load_dataset(path: str | Path, features: str | Path | None = None, *, trust_
     """Read a dataset in any supported format (auto-detected) and validate it."""
     path = Path(path)
     kind = detect_format(path)
+    if kind == "cmcs":
+        if features is not None:
+            raise DataError(features, f"--features does not apply: {path} indexes CMCS-layout features")
+        from wstal.data.cmcs_layout import read_prepared
+
+        return read_prepared(path)
     if kind == "wstal":
         if features is not None:
             raise DataError(features, "--features applies to the reduced format only; "

@@ -16,11 +16,14 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
 from wstal.errors import DataError
+
+if TYPE_CHECKING:
+    from wstal.data.cmcs_layout.source import CropSource
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +39,9 @@ class Video:
     labels: tuple[int, ...]  # video-level class ids (labels_all): the weak labels
     ambiguous: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # [M, 2] seconds
     motion: np.ndarray | None = None  # [T] per-snippet motion intensity (for CMCS hard negatives)
+    # CMCS feature layout (wstal.data.cmcs_layout): ten-crop features on disk, loaded on demand;
+    # `features` is then an empty [0, D] array that only carries the width.
+    crops: CropSource | None = None
 
     @property
     def num_snippets(self) -> int:
@@ -108,7 +114,7 @@ def validate_video(
 ) -> None:
     """Check one video's invariants; raise a one-line DataError naming the video."""
     where = f"video {video.name!r}"
-    if check_features:
+    if check_features and video.crops is None:  # a CropSource checks its files when it loads them
         _check_features(video, feature_dim, where, source)
     elif video.features.size or video.motion is not None:
         raise DataError(source, f"{where}: annotation-only dataset but the video carries features or motion")
