@@ -61,6 +61,7 @@ def train_run(
     """
     from wstal.catalog import load_catalog
     from wstal.data.io import load_dataset
+    from wstal.data.sources import SOURCES
 
     catalog = catalog if catalog is not None else load_catalog()
     exp = catalog.experiment(experiment)
@@ -71,8 +72,8 @@ def train_run(
     if prepared_variant is not None and prepared_variant != exp.data_variant:
         raise ConfigError(f"experiment {experiment!r} needs data variant {exp.data_variant!r} but {dataset_dir} "
                           f"was prepared as {prepared_variant!r}")
-    prepared_source, wanted_source = dataset.meta.get("feature_source"), catalog.data_variant(exp.data_variant).real_source
-    if prepared_source is not None and prepared_source != wanted_source:
+    prepared_source, wanted_source = dataset.meta.get("source"), catalog.data_variant(exp.data_variant).real_source
+    if prepared_source in SOURCES and prepared_source != wanted_source:  # a real feature source (wstal.data.sources)
         raise ConfigError(f"experiment {experiment!r} needs feature source {wanted_source or 'synthetic data'} but "
                           f"{dataset_dir} holds {prepared_source!r} features")
     out_dir = Path(out_dir)

@@ -109,7 +109,6 @@ def write_atomically(out: Path, write: Callable[[Path], object]) -> None:
     old = out.parent / f".old-{out.name}.{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        tmp.mkdir()
         write(tmp)
         if out.exists():
             os.replace(out, old)
@@ -143,7 +142,7 @@ def prepare_wtalc(args: argparse.Namespace, source: FeatureSource, out: Path) ->
     if dataset.feature_kind != source.feature_kind:
         raise DataError(features, f"holds {dataset.feature_kind!r} features, source {source.name} is "
                                   f"{source.feature_kind!r}")
-    dataset.meta["feature_source"] = source.name
+    dataset.meta["source"] = source.name
     dataset = first_videos(dataset, videos_per_subset(args))
     save_dataset(dataset, out, fmt="wstal")
     snippets = sum(v.num_snippets for v in dataset.videos)
@@ -166,7 +165,28 @@ def prepare_cmcs(args: argparse.Namespace, source: FeatureSource, out: Path) -> 
         if not path.is_dir():
             raise DataError(path, f"{option}: folder not found")
     result = prepare_cmcs_source(source.feature_kind, args.features, args.annotations, args.meta, out)
-    return str(result) if result else f"CMCS {source.feature_kind.upper()} layout indexed"
+    count = videos_per_subset(args)
+    if count is not None:
+        keep_first_indexed(out, count)
+    return (f"{result['videos']} videos indexed ({result['snippets']} snippets x {result['crops']} crops, "
+            f"{result['feature_bytes'] / 1e9:.2f} GB of features read in place, not copied)"
+            + (f"; kept the first {count} per subset" if count is not None else ""))
+
+
+def keep_first_indexed(folder: Path, count: int) -> None:
+    """`first_videos` for a prepared CMCS folder: its annotations.json and its features.json index."""
+    import json
+
+    from wstal.data.cmcs_layout import INDEX_FILE
+    from wstal.data.native import read_native, write_native
+    from wstal.utils.atomic import atomic_write_json
+
+    annotations = first_videos(read_native(folder), count)
+    write_native(annotations, folder)
+    index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+    kept = {v.name for v in annotations.videos}
+    index["videos"] = [entry for entry in index["videos"] if entry["name"] in kept]
+    atomic_write_json(folder / INDEX_FILE, index)
 
 
 def real_source(args: argparse.Namespace, catalog) -> FeatureSource:
