@@ -33,7 +33,7 @@ def _load_run(catalog: Catalog, art: Artifact, layout: Layout, seed: int):
     method_cls = get_method(ckpt["method"])
     if method_cls.name != "rskp":
         raise ConfigError(f"{art.name}: qualitative figures show RSKP internals; {row.experiment} is {method_cls.name}")
-    dataset = load_dataset(layout.data_dir(catalog.experiment(row.experiment).data_variant))
+    dataset = load_dataset(layout.data_dir(catalog.data_key(row.experiment, layout.dataset)))
     config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
     method = method_cls(config, dataset)
     model = method.build_model()
