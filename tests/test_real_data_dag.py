@@ -40,13 +40,18 @@ def flow(mapping: dict) -> str:
     return "{" + ", ".join(items) + "}"
 
 
-def source_config(wtalc=None, annotations=None, cmcs=None) -> list[str]:
-    """`--config` entries for thumos14 at smoke scale with the given mock sources."""
+def source_config(wtalc=None, annotations=None, cmcs=None, legacy=False) -> list[str]:
+    """`--config` entries for thumos14 at smoke scale with the given mock sources.
+
+    `legacy`: the W-TALC file in the form before sources existed (`features: {thumos14: PATH}`).
+    """
     features = {}
     entries = ["dataset=thumos14", "scale=smoke"]
     if wtalc is not None:
         features["wtalc-i3d"] = wtalc
         entries.append("annotations=" + flow({"thumos14": annotations}))
+    if legacy:
+        return [*entries, "features=" + flow({"thumos14": wtalc})]
     if cmcs is not None:
         features["cmcs-unt"] = features["cmcs-i3d"] = cmcs.features_root
         entries += ["cmcs_annotations=" + flow({"thumos14": cmcs.annotations_dir}),
@@ -96,13 +101,15 @@ def test_dry_run_plans_the_jobs_of_the_configured_sources(tmp_path, mock_wtalc, 
                                                           combination):
     work = workflow_copy(tmp_path)
     config = source_config(wtalc=mock_wtalc.features if combination != "cmcs" else None,
-                           annotations=thumos_reduced, cmcs=mock_cmcs if combination != "wtalc" else None)
+                           annotations=thumos_reduced, cmcs=mock_cmcs if combination != "wtalc" else None,
+                           legacy=combination == "wtalc")  # W-TALC alone: also the older config form
     plan = snakemake(work, "-n", config=config)
     assert plan.returncode == 0, plan.stderr[-3000:]
     jobs, skipped = job_counts(plan.stdout), skip_lines(plan.stderr)
     assert "prepare" not in jobs  # real data is prepared per source, never per data variant
     assert "figure11" in skipped and "synthetic-only" in skipped["figure11"]
     if combination == "wtalc":
+        assert "wstal: features.thumos14=PATH is read as features.thumos14.wtalc-i3d (the W-TALC file)" in plan.stderr
         assert jobs["prepare_wtalc"] == 1 and "prepare_cmcs" not in jobs
         assert jobs["train"] == 23 and jobs["table"] == 4 and jobs["figure"] == 6  # every RSKP experiment
         assert set(skipped) == {*CMCS, "figure11"}
@@ -123,33 +130,16 @@ def test_dry_run_plans_the_jobs_of_the_configured_sources(tmp_path, mock_wtalc, 
 
 def test_unbuildable_target_fails_at_parse_time_in_one_line(tmp_path, mock_wtalc, thumos_reduced):
     work = workflow_copy(tmp_path)
-    config = source_config(wtalc=mock_wtalc.features, annotations=thumos_reduced)
-    for target, line in [
-        ("tables/table1.tex", "wstal: error: table1 cannot be built on thumos14: needs feature source cmcs-unt "
-                              "(set features.thumos14.cmcs-unt, cmcs_annotations.thumos14, cmcs_meta.thumos14)"),
-        ("figures/figure11.pdf", "wstal: error: figure11 cannot be built on thumos14: synthetic-only (data "
-                                 "variant(s) unt-ctx0, unt-ctx1, unt-cmp0, unt-cmp05 are generator knob settings "
-                                 "that real data cannot have)"),
-    ]:
-        run = snakemake(work, "-n", target, config=config)
-        ours = [x for x in run.stderr.splitlines() if x.startswith("wstal:")]
-        assert run.returncode == 2 and ours == [line], run.stdout[-2000:] + run.stderr[-2000:]
-        assert "Traceback" not in run.stderr + run.stdout and "Job stats" not in run.stdout
-    fine = snakemake(work, "-n", "tables/table4.tex", config=config)
-    assert fine.returncode == 0, fine.stderr[-2000:]
+    run = snakemake(work, "-n", "tables/table1.tex", config=source_config(wtalc=mock_wtalc.features,
+                                                                         annotations=thumos_reduced))
+    ours = [x for x in run.stderr.splitlines() if x.startswith("wstal:")]
+    assert run.returncode == 2 and ours == [
+        "wstal: error: table1 cannot be built on thumos14: needs feature source cmcs-unt (set "
+        "features.thumos14.cmcs-unt, cmcs_annotations.thumos14, cmcs_meta.thumos14)"], run.stderr[-2000:]
+    assert "Traceback" not in run.stderr + run.stdout and "Job stats" not in run.stdout  # before any DAG
     none = snakemake(work, "-n", config=["dataset=thumos14"])
     assert none.returncode == 2 and none.stderr.strip().splitlines()[-1].startswith(
         "wstal: error: config: dataset=thumos14 needs at least one feature source; set cmcs-i3d: ")
-
-
-def test_legacy_features_form_reads_as_the_wtalc_source(tmp_path, mock_wtalc, thumos_reduced):
-    work = workflow_copy(tmp_path)
-    config = ["dataset=thumos14", "scale=smoke", "features=" + flow({"thumos14": mock_wtalc.features}),
-              "annotations=" + flow({"thumos14": thumos_reduced})]
-    plan = snakemake(work, "-n", "tables/table4.tex", config=config)
-    assert plan.returncode == 0, plan.stderr[-2000:]
-    assert "wstal: features.thumos14=PATH is read as features.thumos14.wtalc-i3d (the W-TALC file)" in plan.stderr
-    assert job_counts(plan.stdout)["prepare_wtalc"] == 1
 
 
 def test_prepare_job_with_spaces_in_every_user_path(tmp_path, thumos_reduced):
