@@ -66,7 +66,7 @@ wildcard_constraints:
     source=_alternatives(FEATURE_SOURCES),
     seed=r"\d+",
     variant=r"[A-Za-z0-9_.+\-]+",
-    protocol=r"activitynet|snippet|wtalc|th14|th14-11pt",
+    protocol=r"activitynet|snippet|wtalc|th14|th14-11pt|th14-11pt-nearest|th14-11pt-octave",
     artifact=r"(table|figure)\d+",
 
 

@@ -32,6 +32,7 @@ rule summary:
         code=job_sources("summary"),
     output:
         report(str(LAYOUT.summary), caption="report/summary.rst", category="Summary"),
+        str(LAYOUT.metrics_table),
     params:
         seeds=",".join(map(str, SEEDS)),
         artifacts=",".join(ARTIFACTS),

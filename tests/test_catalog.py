@@ -53,6 +53,10 @@ def test_toy_catalog_lists_runs_and_trainings(tmp_path):
     ("toy_small: {method: toy, data_variant: plain, overrides: {hidden: 4}",
      "toy_small: {method: toy, data_variant: plain, overrides: {hidden: 8}", "are the same run"),
     ("version: 1", "version: 2", "unsupported catalog version"),
+    ("version: 1", "version: 1\nequivalence_margin: -1", "equivalence_margin must be a positive number"),
+    ("    rows:\n      - {label: Base", "    reference: Bsae\n    rows:\n      - {label: Base",
+     "reference 'Bsae' is not a row label"),
+    ("protocol: snippet}", "protocol: snippet, reference: Smal}", "reference 'Smal' is not a row label"),
     ("  toy_base: {method", "  toy_base: [method", "not valid YAML"),
 ])
 def test_validation_errors_are_one_line_and_name_the_problem(tmp_path, old, new, message):
@@ -68,6 +72,17 @@ def test_listing_without_methods_skips_method_checks(tmp_path):
     path = write_toy_catalog(tmp_path, TOY_CATALOG.replace("overrides: {hidden: 4}", "overrides: {hiden: 4}"))
     catalog = load_catalog(path, check_methods=False)
     assert "toy_small" in catalog.experiments
+
+
+def test_reference_rows_margin_and_entry_lines(tmp_path):
+    text = TOY_CATALOG.replace("version: 1", "version: 1\nequivalence_margin: 0.5", 1)
+    text = text.replace("    rows:\n      - {label: Base", "    reference: Base\n    rows:\n      - {label: Base", 1)
+    catalog = load_catalog(write_toy_catalog(tmp_path, text))
+    table = catalog.artifact("tableT")
+    assert catalog.margin == 0.5 and table.reference_of(table.row("Small")) == "Base"
+    lines = text.splitlines()
+    assert "{label: Strict" in lines[table.row("Strict").line - 1]  # 1-based lines, for catalog.yaml#L<line>
+    assert lines[catalog.experiment("toy_small").line - 1].strip().startswith("toy_small:")
 
 
 def test_claim_parsing():

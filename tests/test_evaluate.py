@@ -122,7 +122,8 @@ def test_zero_length_segments_never_match(protocol):
     p = preds(("A", 0.9, *zero), ("A", 0.8, 0, 10 * S))
     result = evaluate_detections(gt, p, protocol, (0.1, 0.5))
     assert all(np.isfinite(result["map"]))
-    expected = {"activitynet": 25.0, "snippet": 25.0, "wtalc": 25.0, "th14": 25.0, "th14-11pt": 100 * 6 / 11 / 2}
+    expected = {"activitynet": 25.0, "snippet": 25.0, "wtalc": 25.0, "th14": 25.0, "th14-11pt": 100 * 6 / 11 / 2,
+                "th14-11pt-nearest": 100 * 6 / 11 / 2, "th14-11pt-octave": 100 * 6 / 11 / 2}
     assert result["map"] == [pytest.approx(expected[protocol])] * 2
 
 

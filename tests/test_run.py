@@ -13,6 +13,7 @@ from wstal.data.io import save_dataset
 from wstal.errors import ConfigError, DataError
 from wstal.run import classification_map, evaluate_run, resolve_config, train_run
 from wstal.train import load_checkpoint
+from wstal.utils.provenance import git_commit
 
 
 @pytest.fixture()
@@ -37,6 +38,8 @@ def test_train_and_evaluate_a_run(toy_setup):
     assert set(metrics["averages"]) >= {"avg5", "avg7"}
     assert metrics["average"] == pytest.approx(metrics["averages"]["avg5"])  # Toy.TIOUS = 0.1:0.5
     assert metrics["provenance"]["seed"] == 0 and metrics["provenance"]["torch_version"] == torch.__version__
+    # the commit the weights were trained at, from the checkpoint (also in the training summary)
+    assert metrics["provenance"]["train_commits"] == summary["train_commits"] == [git_commit()]
     assert metrics["timing"]["train_wall_s"] > 0 and metrics["timing"]["eval_wall_s"] > 0
     assert metrics["best_on_test"] is None
     assert 0 <= metrics["classification_map"] <= 100

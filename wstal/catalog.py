@@ -20,6 +20,7 @@ import yaml
 
 from wstal.errors import ConfigError
 from wstal.evaluation.protocols import PROTOCOLS
+from wstal.metrics import AVERAGES, COLUMN_PATTERN
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"  # the checkout's
 
@@ -33,9 +34,9 @@ def default_catalog_path() -> Path:
     local = Path.cwd() / "config" / "catalog.yaml"
     return local if local.is_file() else DEFAULT_CATALOG
 KINDS = ("table", "figure")
-# Column vocabulary: how a table column maps to metrics.json (or results/macs.json for GMACs).
-COLUMN_PATTERN = re.compile(r"^(AVG5|AVG7|AVG3-7|cls-mAP|GMACs|mAP@0\.\d+|AP per class)$")
-# Claim operators: ordering, "about equal" (within the seed spread), "lhs is the best of series rhs".
+# Column vocabulary (COLUMN_PATTERN): wstal.metrics, how a table column maps to metrics.json.
+# Claim operators: ordering, "about equal" (within the equivalence margin), "no worse/better than" (within
+# the margin), "lhs is the best of series rhs"; how each is decided: wstal.report.verdicts.
 CLAIM_OPS = (">=", "<=", "~=", ">", "<", "best-in")
 _CLAIM_SPLIT = re.compile(r"^\s*(?P<lhs>.+?)\s+(?P<op>>=|<=|~=|>|<|best-in)\s+(?P<rhs>.+?)\s*$")
 
@@ -61,6 +62,7 @@ class Experiment:
     data_variant: str
     overrides: Mapping[str, Any]
     note: str = ""
+    line: int | None = None  # line of the entry in the catalog file
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Row:
     series: str | None = None  # figures: which line/panel
     macs: str | None = None  # model name in results/macs.json (table7)
     note: str = ""
+    reference: str | None = None  # the row whose difference this row shows (default: the artifact's)
+    line: int | None = None  # line of the entry in the catalog file (tables link to it)
 
 
 @dataclass(frozen=True)
@@ -110,12 +114,17 @@ class Artifact:
     paper_text: str = ""  # what the paper says when it gives no numbers (figures)
     x_label: str = ""
     note: str = ""
+    reference: str | None = None  # row label every row is compared with (effects, table8's differences)
 
     def row(self, label: str) -> Row:
         for row in self.rows:
             if row.label == label:
                 return row
         raise ConfigError(f"artifact {self.name!r} has no row {label!r}")
+
+    def reference_of(self, row: Row) -> str | None:
+        """The label of the row `row` is compared with (None: no reference; itself for a reference row)."""
+        return row.reference or self.reference
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,7 @@ class Catalog:
     experiments: dict[str, Experiment]
     artifacts: dict[str, Artifact]
     choices: dict[str, Choice]
+    margin: float = 1.0  # equivalence margin of the verdicts (mAP points), `equivalence_margin`
 
     def experiment(self, name: str) -> Experiment:
         return _lookup(self.experiments, name, "experiment", self.path)
@@ -239,9 +249,9 @@ def parse_claim(entry: Any, where: str) -> Claim:
                  metric=entry.get("metric"))
 
 
-def _parse_row(entry: Any, where: str) -> Row:
+def _parse_row(entry: Any, where: str, line: int | None = None) -> Row:
     entry = _fields(entry, where, {"label"}, {"experiment", "variant", "protocol", "paper", "x", "series",
-                                             "macs", "note"})
+                                             "macs", "note", "reference"})
     paper = entry.get("paper") or {}
     if not isinstance(paper, dict):
         raise ConfigError(f"{where}: paper must map column -> number")
@@ -251,13 +261,14 @@ def _parse_row(entry: Any, where: str) -> Row:
     return Row(label=str(entry["label"]), experiment=entry.get("experiment"),
                variant=str(entry.get("variant", "default")), protocol=entry.get("protocol"),
                paper={str(k): (None if v is None else float(v)) for k, v in paper.items()},
-               x=entry.get("x"), series=entry.get("series"), macs=entry.get("macs"), note=str(entry.get("note", "")))
+               x=entry.get("x"), series=entry.get("series"), macs=entry.get("macs"), note=str(entry.get("note", "")),
+               reference=entry.get("reference"), line=line)
 
 
-def _parse_artifact(name: str, entry: Any) -> Artifact:
+def _parse_artifact(name: str, entry: Any, lines: Mapping[Any, int]) -> Artifact:
     where = f"artifact {name!r}"
     entry = _fields(entry, where, {"kind", "source", "paper", "caption", "rows"},
-                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note"})
+                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note", "reference"})
     rows = entry["rows"]
     if not isinstance(rows, list) or not rows:
         raise ConfigError(f"{where}: rows must be a non-empty list")
@@ -265,17 +276,39 @@ def _parse_artifact(name: str, entry: Any) -> Artifact:
         name=name, kind=str(entry["kind"]), source=str(entry["source"]), paper=str(entry["paper"]),
         caption=str(entry["caption"]), metric=entry.get("metric"),
         columns=tuple(str(c) for c in entry.get("columns") or ()),
-        rows=tuple(_parse_row(r, f"{where} row {i + 1}") for i, r in enumerate(rows)),
+        rows=tuple(_parse_row(r, f"{where} row {i + 1}", lines.get(("row", name, i))) for i, r in enumerate(rows)),
         claims=tuple(parse_claim(c, f"{where} claim {i + 1}") for i, c in enumerate(entry.get("claims") or ())),
         choices=tuple(str(c) for c in entry.get("choices") or ()),
         paper_text=str(entry.get("paper_text", "")), x_label=str(entry.get("x_label", "")),
-        note=str(entry.get("note", "")),
+        note=str(entry.get("note", "")), reference=entry.get("reference"),
     )
 
 
-def parse_catalog(data: Any, path: Path) -> Catalog:
+def entry_lines(text: str) -> dict[Any, int]:
+    """1-based lines of experiments (`("experiment", name)`) and artifact rows (`("row", artifact, index)`)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[Any, int] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        if key.value == "experiments" and isinstance(value, yaml.MappingNode):
+            lines.update({("experiment", k.value): k.start_mark.line + 1 for k, _ in value.value})
+        if key.value == "artifacts" and isinstance(value, yaml.MappingNode):
+            for name, art in value.value:
+                rows = next((v for k, v in getattr(art, "value", ()) if getattr(k, "value", None) == "rows"), None)
+                for i, row in enumerate(getattr(rows, "value", ()) if isinstance(rows, yaml.SequenceNode) else ()):
+                    lines[("row", name.value, i)] = row.start_mark.line + 1
+    return lines
+
+
+def parse_catalog(data: Any, path: Path, lines: Mapping[Any, int] | None = None) -> Catalog:
     """Build the typed catalog from parsed YAML (structure only; `validate` checks references)."""
-    data = _fields(data, str(path), {"version", "data_variants", "experiments", "artifacts", "choices"}, set())
+    lines = lines or {}
+    data = _fields(data, str(path), {"version", "data_variants", "experiments", "artifacts", "choices"},
+                   {"equivalence_margin"})
     if data["version"] != 1:
         raise ConfigError(f"{path}: unsupported catalog version {data['version']!r} (expected 1)")
     variants = {}
@@ -288,8 +321,9 @@ def parse_catalog(data: Any, path: Path) -> Catalog:
     for name, entry in (data["experiments"] or {}).items():
         entry = _fields(entry, f"experiment {name!r}", {"method", "data_variant"}, {"overrides", "note"})
         experiments[name] = Experiment(name, str(entry["method"]), str(entry["data_variant"]),
-                                       dict(entry.get("overrides") or {}), str(entry.get("note", "")))
-    artifacts = {name: _parse_artifact(name, entry) for name, entry in (data["artifacts"] or {}).items()}
+                                       dict(entry.get("overrides") or {}), str(entry.get("note", "")),
+                                       lines.get(("experiment", name)))
+    artifacts = {name: _parse_artifact(name, entry, lines) for name, entry in (data["artifacts"] or {}).items()}
     choices: dict[str, Choice] = {}
     for i, entry in enumerate(data["choices"] or ()):
         entry = _fields(entry, f"choice {i + 1}", {"id", "choice", "reason"}, {"artifacts"})
@@ -297,7 +331,10 @@ def parse_catalog(data: Any, path: Path) -> Catalog:
             raise ConfigError(f"{path}: duplicate choice id {entry['id']!r}")
         choices[entry["id"]] = Choice(str(entry["id"]), str(entry["choice"]), str(entry["reason"]),
                                       tuple(entry.get("artifacts") or ()))
-    return Catalog(path, variants, experiments, artifacts, choices)
+    margin = data.get("equivalence_margin", 1.0)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not margin > 0:
+        raise ConfigError(f"{path}: equivalence_margin must be a positive number (mAP points), got {margin!r}")
+    return Catalog(path, variants, experiments, artifacts, choices, float(margin))
 
 
 # ------------------------------------------------------------------ validation
@@ -381,7 +418,7 @@ def _validate_artifact(catalog: Catalog, art: Artifact, check_methods: bool) -> 
         raise ConfigError(f"{where}: kind must be table or figure, got {art.kind!r}")
     for column in art.columns:
         if not COLUMN_PATTERN.match(column):
-            raise ConfigError(f"{where}: unknown column {column!r} (AVG5, AVG7, AVG3-7, mAP@0.X, GMACs, cls-mAP, "
+            raise ConfigError(f"{where}: unknown column {column!r} ({', '.join(AVERAGES)}, mAP@0.X, GMACs, cls-mAP, "
                               f"AP per class)")
     if art.metric is not None and art.metric not in art.columns:
         raise ConfigError(f"{where}: metric {art.metric!r} is not one of its columns {list(art.columns)}")
@@ -421,6 +458,11 @@ def _validate_artifact(catalog: Catalog, art: Artifact, check_methods: bool) -> 
             raise ConfigError(f"{where}: claim {claim.check!r} compares unknown column {claim.metric!r}")
         if claim.metric is None and art.metric is None:
             raise ConfigError(f"{where}: claim {claim.check!r} needs a metric (the artifact has none)")
+    for label in [art.reference] + [row.reference for row in art.rows]:
+        if label is not None and label not in labels:
+            raise ConfigError(f"{where}: reference {label!r} is not a row label")
+        if label is not None and art.row(label).experiment is None:
+            raise ConfigError(f"{where}: reference {label!r} has no experiment (nothing to compare with)")
     for choice_id in art.choices:
         if choice_id not in catalog.choices:
             raise ConfigError(f"{where}: unknown choice id {choice_id!r}")
@@ -442,7 +484,7 @@ def load_catalog(path: str | Path | None = None, check_methods: bool = True) -> 
         at = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: not valid YAML{at} ({getattr(exc, 'problem', exc)})") from None
     try:
-        catalog = parse_catalog(data, path)
+        catalog = parse_catalog(data, path, entry_lines(text))
     except ConfigError as exc:  # structural errors name the entry; add the file
         message = str(exc)
         raise ConfigError(message if message.startswith(str(path)) else f"{path}: {message}") from None

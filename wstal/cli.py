@@ -23,16 +23,22 @@ COMMANDS: dict[str, str] = {
     "catalog": "list artifacts, experiments and what each needs; validate the catalog",
     "train": "train one experiment with one seed",
     "evaluate": "evaluate a run (--run) or a prediction file (--predictions)",
+    "import": "turn released checkpoints into a run folder (wstal import cmcs PATH --out RUN_DIR)",
     "macs": "count MACs of every model (FlopCounterMode, FLOPs / 2)",
     "table": "render a table (LaTeX + Markdown) from run metrics",
     "figure": "render a figure (PDF + PNG) from run metrics",
-    "summary": "write tables/summary.md: every claim with its verdict",
+    "summary": "write tables/summary.md (every claim with its verdict) and results/<dataset>/<scale>/metrics.csv",
+    "collect": "write results/<dataset>/<scale>/metrics.csv: the tidy table of every evaluated run",
     "golden": "compare smoke-DAG numbers with tests/golden/smoke.json, or update it",
 }
 
 
+# commands whose module name differs from the command ("import" is a Python keyword)
+MODULES: dict[str, str] = {"import": "import_cmcs"}
+
+
 def _module_name(command: str) -> str:
-    return "wstal.commands." + command.replace("-", "_")
+    return "wstal.commands." + MODULES.get(command, command.replace("-", "_"))
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:

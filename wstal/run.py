@@ -21,6 +21,7 @@ from torch import nn
 
 from wstal.data.records import Dataset
 from wstal.errors import ConfigError, DataError
+from wstal.metrics import AVERAGE_TIOUS as AVERAGES, all_tious, average_of, tiou_key
 from wstal.methods.base import Detection, Method, apply_overrides, config_from_dict, config_to_dict, get_method
 from wstal.train import CHECKPOINT, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb, train
 from wstal.utils.atomic import atomic_write_json
@@ -28,9 +29,6 @@ from wstal.utils.provenance import provenance
 from wstal.utils.seeding import resolve_device
 
 RUN_CONFIG = "config.json"
-# Averages reported by the papers (THUMOS'14): AVG5 = 0.1:0.5 (CMCS), AVG7 = 0.1:0.7 (RSKP), AVG3-7 = 0.3:0.7.
-AVERAGES = {"avg5": (0.1, 0.2, 0.3, 0.4, 0.5), "avg7": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-            "avg3-7": (0.3, 0.4, 0.5, 0.6, 0.7)}
 
 
 def resolve_config(method: type[Method], scale: str, overrides: dict, experiment: str) -> Any:
@@ -143,18 +141,14 @@ def _evaluate(dataset: Dataset, predictions: dict, protocol: str, tious: tuple[f
 
 def _all_tious(method: type[Method]) -> tuple[float, ...]:
     """The paper's thresholds plus those every reported average needs."""
-    wanted = set(round(t, 4) for t in method.TIOUS)
-    for tious in AVERAGES.values():
-        wanted.update(tious)
-    return tuple(sorted(wanted))
+    return all_tious(tuple(method.TIOUS))
 
 
 def _averages(result: dict, method: type[Method]) -> tuple[float, dict]:
     """The paper's average (over `method.TIOUS`) and the named averages, from mAP per tIoU."""
-    by_tiou = {round(float(t), 4): float(m) for t, m in zip(result["tiou"], result["map"])}
-    named = {name: float(np.mean([by_tiou[t] for t in tious])) for name, tious in AVERAGES.items()
-             if all(t in by_tiou for t in tious)}
-    paper = float(np.mean([by_tiou[round(t, 4)] for t in method.TIOUS]))
+    by_tiou = {tiou_key(t): float(m) for t, m in zip(result["tiou"], result["map"])}
+    named = {name: value for name in AVERAGES if (value := average_of(by_tiou, name)) is not None}
+    paper = float(np.mean([by_tiou[tiou_key(t)] for t in method.TIOUS]))
     return paper, named
 
 
@@ -189,7 +183,10 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
                           f"known: {', '.join(method_cls.VARIANTS)}")
     from wstal.data.io import load_dataset
 
-    dataset = load_dataset(dataset_dir or run_config["dataset_dir"])
+    data = dataset_dir or run_config.get("dataset_dir")
+    if data is None:  # an imported run records no dataset unless `wstal import --data` gave one
+        raise ConfigError(f"{run_dir / RUN_CONFIG}: no dataset recorded; give the dataset folder (--annotations)")
+    dataset = load_dataset(data)
     config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
     dev = resolve_device(device)
     method = method_cls(config, dataset)
@@ -223,7 +220,7 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
         "scale": run_config.get("scale"),
         "data_variant": run_config.get("data_variant"),
         "config": ckpt["config"],
-        "provenance": provenance(dev, ckpt.get("seed")),
+        "provenance": {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)},
         "timing": {**train_timing, "eval_wall_s": eval_wall, "eval_peak_memory_mb": peak_memory_mb(dev)},
         "num_detections": len(detections),
     }
@@ -243,6 +240,17 @@ def _read_run_config(run_dir: Path) -> dict:
         raise DataError(path, "missing; this folder was not made by `wstal train`") from None
     except ValueError as exc:
         raise DataError(path, f"not valid JSON ({exc})") from None
+
+
+def _train_commits(run_dir: Path, ckpt: dict) -> list[str]:
+    """The commits the weights were trained at (checkpoint first, else the training summary)."""
+    commits = ckpt.get("train_commits")
+    if not commits:
+        try:
+            commits = json.loads((run_dir / TRAIN_SUMMARY).read_text(encoding="utf-8")).get("train_commits")
+        except (OSError, ValueError, AttributeError):
+            commits = None
+    return [str(c) for c in commits] if commits else ["unknown"]
 
 
 def _train_timing(run_dir: Path, ckpt: dict) -> dict:

@@ -33,6 +33,7 @@ from wstal.data.records import Dataset
 from wstal.errors import ConfigError, DataError, TrainingDiverged
 from wstal.methods.base import Method, StepContext, config_to_dict, get_method
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wstal.utils.provenance import git_commit
 from wstal.utils.seeding import resolve_device, seed_everything, step_rng, step_seed
 
 CHECKPOINT = "model.pt"
@@ -191,6 +192,7 @@ def train(
     if steps <= 0 or batch <= 0:
         raise ConfigError(f"{experiment}: train.steps and train.batch_videos must be positive "
                           f"(got {steps}, {batch})")
+    check_lr_decay(config.train, experiment)
     dev = resolve_device(device)
     config_dict = config_to_dict(config)
     ckpt_path = out_dir / CHECKPOINT
@@ -204,6 +206,7 @@ def train(
     method.prepare()
     model = method.build_model().to(dev)
     optimizer = method.build_optimizer(model)
+    base_lrs = [float(group["lr"]) for group in optimizer.param_groups]  # before a resume loads decayed ones
     start, prior_wall, best, history = 0, 0.0, None, []
     if previous is not None:
         model.load_state_dict(previous["model"])
@@ -212,6 +215,11 @@ def train(
         prior_wall = float(previous.get("train_wall_s", 0.0))
         best = previous.get("best_on_test")
         history = list(previous.get("eval_history", []))
+    # the commits the weights were trained at (a resumed run may span several); metrics.json reports them
+    commits = list(previous.get("train_commits", [])) if previous is not None else []
+    here = git_commit()
+    if not commits or commits[-1] != here:
+        commits.append(here)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_lines = _kept_log_lines(out_dir / TRAIN_LOG, start)
     atomic_write_text(out_dir / TRAIN_LOG, "".join(log_lines))
@@ -232,7 +240,7 @@ def train(
             "step": int(step_done), "total_steps": steps, "config": config_dict,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "best_on_test": best, "eval_history": history,
-            "train_wall_s": float(wall), "device": str(dev),
+            "train_wall_s": float(wall), "device": str(dev), "train_commits": commits,
         })
 
     bar = _Progress(_progress_mode(progress), steps, start, experiment)
@@ -260,6 +268,10 @@ def train(
                 for name, tensor in losses.items():
                     last[name] = last.get(name, 0.0) + float(tensor.detach())
             _check_gradients(model, experiment, seed, step, ckpt_path)
+            if getattr(config.train, "lr_decay_steps", ()):
+                factor = lr_factor(config.train, step)
+                for group, base_lr in zip(optimizer.param_groups, base_lrs):
+                    group["lr"] = base_lr * factor
             optimizer.step()
             method.after_step(model, ctx)
             log.write(json.dumps({"step": step, "epoch": epoch, **last}) + "\n")
@@ -280,7 +292,7 @@ def train(
     summary = {
         "method": method_name, "experiment": experiment, "seed": int(seed),
         "steps": steps, "batch_videos": batch, "resumed_from_step": start,
-        "device": str(dev), "final_losses": last, "best_on_test": best,
+        "device": str(dev), "final_losses": last, "best_on_test": best, "train_commits": commits,
         "timing": {
             "train_wall_s": prior_wall + wall,
             "session_wall_s": wall,
@@ -290,6 +302,27 @@ def train(
     }
     atomic_write_json(out_dir / TRAIN_SUMMARY, summary)
     return summary
+
+
+def lr_factor(train_config: Any, step: int) -> float:
+    """Learning-rate multiplier of update `step` (0-based): factor ** (decay steps <= step).
+
+    The released CMCS ActivityNet configs multiply the rate by 0.1 once, at update
+    floor(max_step_num / 2), with a MultiStepLR stepped after every update; so update
+    m (0-based) is the first with the decayed rate. A pure function of the step, so a
+    resumed run uses the same rates as an uninterrupted one without a scheduler state.
+    """
+    passed = sum(1 for milestone in getattr(train_config, "lr_decay_steps", ()) if step >= int(milestone))
+    return float(getattr(train_config, "lr_decay_factor", 1.0)) ** passed
+
+
+def check_lr_decay(train_config: Any, experiment: str) -> None:
+    """One-line ConfigError for decay steps that are not non-negative integers or a non-positive factor."""
+    steps = getattr(train_config, "lr_decay_steps", ())
+    if not all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in steps):
+        raise ConfigError(f"{experiment}: train.lr_decay_steps must be non-negative update indices, got {list(steps)}")
+    if not getattr(train_config, "lr_decay_factor", 1.0) > 0:
+        raise ConfigError(f"{experiment}: train.lr_decay_factor must be > 0, got {train_config.lr_decay_factor}")
 
 
 def check_resumable(out_dir: str | Path, method_name: str, config: Any, experiment: str) -> None:
@@ -331,7 +364,7 @@ def _finished_summary(out_dir: Path, ckpt: dict) -> dict:
         "method": ckpt["method"], "experiment": ckpt.get("experiment"), "seed": ckpt.get("seed"),
         "steps": ckpt["total_steps"], "batch_videos": ckpt["config"]["train"]["batch_videos"],
         "resumed_from_step": ckpt["step"], "device": ckpt.get("device"), "final_losses": {},
-        "best_on_test": ckpt.get("best_on_test"),
+        "best_on_test": ckpt.get("best_on_test"), "train_commits": ckpt.get("train_commits", []),
         "timing": {"train_wall_s": ckpt.get("train_wall_s"), "session_wall_s": 0.0,
                    "iterations_per_s": None, "peak_memory_mb": None},
     }
@@ -376,4 +409,5 @@ def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: 
     return best, history
 
 
-__all__ = ["train", "check_resumable", "load_checkpoint", "EpochOrder", "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
+__all__ = ["train", "lr_factor", "check_lr_decay", "check_resumable", "load_checkpoint", "EpochOrder",
+           "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]

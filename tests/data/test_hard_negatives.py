@@ -72,8 +72,45 @@ def test_remove_short_runs_keeps_runs_of_min_length():
     mask[2:5] = True  # 3 snippets: removed at min 4
     mask[10:14] = True  # 4 snippets: kept
     mask[17:20] = True  # 3 snippets at the end: removed
-    out = remove_short_runs(mask, 4)
+    out = remove_short_runs(mask, 4, trailing_run="exact")
     assert runs(out) == [(10, 14)]
+
+
+@pytest.mark.parametrize("trailing, released, exact", [
+    ((16, 20), [(10, 14), (19, 20)], [(10, 14), (16, 20)]),  # exactly 4: measured 3, removed but for snippet 19
+    ((17, 20), [(10, 14), (19, 20)], [(10, 14)]),  # 3: one stray snippet (19) instead of nothing
+    ((15, 20), [(10, 14), (15, 20)], [(10, 14), (15, 20)]),  # 5: measured 4, kept whole by both
+    ((19, 20), [(10, 14), (19, 20)], [(10, 14)]),  # 1: measured 0, nothing to clear
+])
+def test_released_rule_measures_a_trailing_run_one_snippet_short(trailing, released, exact):
+    mask = np.zeros(20, dtype=bool)
+    mask[2:5] = True  # an inner run of 3: removed by both rules
+    mask[10:14] = True  # an inner run of exactly 4: kept by both
+    mask[trailing[0]:trailing[1]] = True
+    assert runs(remove_short_runs(mask, 4)) == released  # default: the released script
+    assert runs(remove_short_runs(mask, 4, trailing_run="released")) == released
+    assert runs(remove_short_runs(mask, 4, trailing_run="exact")) == exact
+
+
+def test_unknown_trailing_run_rule_is_a_config_error():
+    with pytest.raises(ConfigError, match="trailing_run"):
+        remove_short_runs(np.ones(5, dtype=bool), 4, trailing_run="short")
+
+
+def test_released_trailing_rule_puts_a_stray_snippet_in_the_pseudo_video():
+    # 40 snippets, still from 36 on: the threshold picks 36..39 and 5..10 (the 10 lowest), the median
+    # filter (3) keeps both runs whole (zero padding drops nothing: 39's window is 38, 39, pad -> 2 of 3).
+    motion = np.linspace(1.0, 2.0, 40)
+    motion[5:11] = 0.1
+    motion[36:40] = 0.1
+    assert runs(threshold_at_ratio(motion, 0.25)) == [(5, 11), (36, 40)]
+    video = _video("a", motion)
+    ds = Dataset("toy", ("x",), [video], snippet_seconds=SNIPPET)
+    released = pseudo_background_videos(ds, HardNegativeConfig())
+    exact = pseudo_background_videos(ds, HardNegativeConfig(trailing_run="exact"))
+    # min run 4 snippets (2 s / 0.64 s): the trailing run of 4 is measured 3 by the released rule
+    assert released[0].snippets.tolist() == [5, 6, 7, 8, 9, 10, 39]
+    assert exact[0].snippets.tolist() == [5, 6, 7, 8, 9, 10, 36, 37, 38, 39]
 
 
 def test_runs_lists_half_open_intervals():

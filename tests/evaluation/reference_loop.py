@@ -15,6 +15,16 @@ PROTOCOL_RULES = {
     "wtalc": ("snippets", "first", "non-interpolated", "delete", "zero-map"),
     "th14": ("seconds", "gt-driven", "non-interpolated", "drop", "zero-ap"),
     "th14-11pt": ("seconds", "gt-driven", "11-point", "drop", "zero-ap"),
+    "th14-11pt-nearest": ("seconds", "gt-driven", "11-point-nearest", "drop", "zero-ap"),
+    "th14-11pt-octave": ("seconds", "gt-driven", "11-point-octave", "drop", "zero-ap"),
+}
+
+# 0:0.1:1 as MATLAB builds it (left half k * 0.1, right half 1 - (10 - k) * 0.1, middle (0 + 1) / 2),
+# as the nearest doubles to k/10, and as Octave builds it (k * 0.1 throughout).
+RECALL_LEVELS = {
+    "11-point": [k * 0.1 for k in range(5)] + [0.5] + [1 - (10 - k) * 0.1 for k in range(6, 11)],
+    "11-point-nearest": [k / 10 for k in range(11)],
+    "11-point-octave": [k * 0.1 for k in range(11)],
 }
 
 
@@ -63,21 +73,22 @@ def ap_non_interpolated(tp: list[bool], npos: int) -> float:
     return total / npos
 
 
-def ap_eleven_point(tp: list[bool], npos: int) -> float:
+def ap_eleven_point(tp: list[bool], npos: int, levels: list[float]) -> float:
     cum, prec, rec = 0, [], []
     for k, hit in enumerate(tp, start=1):
         cum += hit
         prec.append(cum / k)
         rec.append(cum / npos)
     total = 0.0
-    for level in range(11):
-        r = level / 10
+    for r in levels:
         reached = [p for p, q in zip(prec, rec) if q >= r]
         total += max(reached) if reached else 0.0
     return total / 11
 
 
-AP = {"interpolated": ap_interpolated, "non-interpolated": ap_non_interpolated, "11-point": ap_eleven_point}
+AP = {"interpolated": ap_interpolated, "non-interpolated": ap_non_interpolated,
+      **{rule: (lambda tp, npos, levels=levels: ap_eleven_point(tp, npos, levels))
+         for rule, levels in RECALL_LEVELS.items()}}
 
 
 def rows_from_results(results: dict) -> list[tuple]:

@@ -115,3 +115,22 @@ def test_dilate_equals_scipy_binary_dilation_on_random_masks():
         width = int(rng.integers(2, 20))
         expected = binary_dilation(mask, structure=np.ones(width, dtype=bool))
         np.testing.assert_array_equal(dilate(mask, width), expected)
+
+
+@pytest.mark.parametrize("duration", [8.0, 7.5])
+def test_a_segment_starting_at_or_after_the_end_is_clipped_and_kept_as_released(duration):
+    # segments (3, 6) and (8, 9) s; the second starts at (8.0) or after (7.5) the end of the video
+    probs = np.array([0.6, 0.4])
+    released = localize_video("v", toy_cas(), probs, 1, 1.0, duration, plain())
+    assert [(d.start, d.end) for d in released] == [(3.0, 6.0), (duration, duration)]
+    assert released[1].score == pytest.approx(0.5 + 0.25 * 0.6)  # scored as before, only its times clipped
+    dropped = localize_video("v", toy_cas(), probs, 1, 1.0, duration, plain(past_end="drop"))
+    assert [(d.start, d.end) for d in dropped] == [(3.0, 6.0)]
+
+
+def test_a_segment_crossing_the_end_is_clipped_by_both_rules():
+    for rule in ("clip", "drop"):
+        dets = localize_video("v", toy_cas(), np.array([0.6, 0.4]), 1, 1.0, 5.0, plain(past_end=rule))
+        assert [(d.start, d.end) for d in dets][0] == (3.0, 5.0)
+    with pytest.raises(ConfigError, match="past_end"):
+        localize_video("v", toy_cas(), np.array([0.6, 0.4]), 1, 1.0, 5.0, plain(past_end="keep"))

@@ -1,7 +1,8 @@
 """A mock `THUMOS14_FEATURES` folder in CMCS's exact layout, for tests and DAG runs.
 
 Everything but the feature values is real: the official per-class annotation files and the
-CMCS meta `.mat` files of `../shared/data` (read in place, never copied into the repo), ten
+CMCS meta `.mat` files of the shared data folder (`WSTAL_SHARED_DATA`, default `shared/data`
+beside the repository; read in place, never copied into the repo), ten
 crops of true width 1024 per stream, per-video `frame_cnt` from the real duration and fps
 (scaled by `length_scale`, the only thing scaled), `T` from `frame_cnt` by each kind's
 extraction rule, UNT stored `(T, B, 1024, 1, 1)` and I3D `(B, T, 1024)`, and static-clip masks

@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--predictions", metavar="PRED.json", help="ActivityNet result JSON (seconds)")
     parser.add_argument("--subset", default="test", help="GT subset to evaluate (default: test)")
     parser.add_argument("--protocol", default=None,
-                        help="activitynet | snippet | wtalc | th14 | th14-11pt (default: activitynet; "
+                        help="activitynet | snippet | wtalc | th14 | th14-11pt (| th14-11pt-nearest | "
+                             "th14-11pt-octave: other 11-point recall levels) (default: activitynet; "
                              "with --run: the method's paper protocol)")
     parser.add_argument("--tiou", default="0.1:0.7:0.1", help="start:stop:step (stop included) or a comma list")
     parser.add_argument("--snippet-seconds", type=float, default=None,

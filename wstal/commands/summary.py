@@ -1,4 +1,4 @@
-"""`wstal summary`: write tables/summary.md (every artifact and claim with its verdict)."""
+"""`wstal summary`: write tables/summary.md (every claim with its verdict) and the tidy results/.../metrics.csv."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wstal.report.results import artifact_results
     from wstal.report.summary import render_summary
     from wstal.utils.atomic import atomic_write_text
 
@@ -21,7 +22,9 @@ def run(args: argparse.Namespace) -> int:
     artifacts = [a for a in (args.artifacts or "").split(",") if a] or list(catalog.artifacts)
     for name in artifacts:
         catalog.artifact(name)
-    text = render_summary(catalog, settings.layout, settings.seeds, artifacts)
+    results = artifact_results(catalog, settings.layout, settings.seeds, artifacts)
+    text = render_summary(catalog, settings.layout, settings.seeds, artifacts, results)
+    atomic_write_text(settings.layout.metrics_table, results.to_csv())
     atomic_write_text(settings.layout.summary, text)
-    print(f"wrote {settings.layout.summary}")
+    print(f"wrote {settings.layout.summary} and {settings.layout.metrics_table}")
     return 0

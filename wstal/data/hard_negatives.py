@@ -33,6 +33,7 @@ class HardNegativeConfig:
     min_run_seconds: float = 50 / 25  # static runs shorter than this are dropped (50 frames)
     min_static_ratio: float = 0.05  # discard the video for HN below this static fraction
     max_static_ratio: float = 0.30  # ... or above this one
+    trailing_run: str = "released"  # released: a run reaching the last snippet is measured one short; exact
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,12 +78,37 @@ def median_smooth(mask: np.ndarray, kernel: int) -> np.ndarray:
     return np.convolve(padded, np.ones(kernel), mode="valid") > half
 
 
-def remove_short_runs(mask: np.ndarray, min_length: int) -> np.ndarray:
-    """Clear every run of True shorter than `min_length` snippets."""
+def _measured_exactly(start: int, end: int, length: int) -> tuple[int, int]:
+    """(measured length, end of the part cleared when too short): every run as it is."""
+    return end - start, end
+
+
+def _measured_as_released(start: int, end: int, length: int) -> tuple[int, int]:
+    """The released script ends a run still open at the last frame on that frame, not after it.
+
+    So a run reaching the end is measured one short, and when it is removed its last
+    frame (here: snippet) stays static: a trailing run of exactly the minimum length is
+    removed but for one stray snippet, and so is one a snippet shorter.
+    """
+    if end == length:
+        return end - 1 - start, end - 1
+    return end - start, end
+
+
+TRAILING_RUN_RULES = {"released": _measured_as_released, "exact": _measured_exactly}
+
+
+def remove_short_runs(mask: np.ndarray, min_length: int, trailing_run: str = "released") -> np.ndarray:
+    """Clear every run of True shorter than `min_length` snippets (as measured by `trailing_run`)."""
+    if trailing_run not in TRAILING_RUN_RULES:
+        raise ConfigError(f"hard_negatives.trailing_run must be one of {', '.join(TRAILING_RUN_RULES)}, "
+                          f"got {trailing_run!r}")
+    measure = TRAILING_RUN_RULES[trailing_run]
     out = mask.astype(bool).copy()
     for start, end in runs(out):
-        if end - start < min_length:
-            out[start:end] = False
+        measured, cleared_end = measure(start, end, out.size)
+        if measured < min_length:
+            out[start:cleared_end] = False
     return out
 
 
@@ -97,7 +123,7 @@ def static_mask(motion: np.ndarray, snippet_seconds: float, cfg: HardNegativeCon
     """The released pipeline: threshold at the ratio, median smoothing, short-run removal."""
     mask = threshold_at_ratio(np.asarray(motion, dtype=np.float64), cfg.selection_ratio)
     mask = median_smooth(mask, seconds_to_odd_kernel(cfg.smooth_seconds, snippet_seconds))
-    return remove_short_runs(mask, seconds_to_min_run(cfg.min_run_seconds, snippet_seconds))
+    return remove_short_runs(mask, seconds_to_min_run(cfg.min_run_seconds, snippet_seconds), cfg.trailing_run)
 
 
 def keep_for_hard_negatives(mask: np.ndarray, cfg: HardNegativeConfig) -> bool:
@@ -126,6 +152,7 @@ def pseudo_background_videos(dataset: Dataset, cfg: HardNegativeConfig) -> list[
 
 __all__ = [
     "HardNegativeConfig", "PseudoVideo", "threshold_at_ratio", "seconds_to_odd_kernel", "seconds_to_min_run",
-    "median_smooth", "remove_short_runs", "runs", "static_mask", "keep_for_hard_negatives", "pseudo_video",
+    "median_smooth", "remove_short_runs", "TRAILING_RUN_RULES",
+    "runs", "static_mask", "keep_for_hard_negatives", "pseudo_video",
     "pseudo_background_videos",
 ]

@@ -92,6 +92,9 @@ def save_dataset(dataset: Dataset, path: str | Path, fmt: str = "wstal") -> Path
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise DataError(path, "output path exists and is not a folder")
+    if any(v.crops is not None for v in dataset.videos):  # the features stay in the CMCS layout, never copied
+        raise DataError(path, f"dataset {dataset.name!r} indexes CMCS-layout features on disk; it cannot be saved "
+                              "as another format (use the prepared folder itself)")
     SAVERS.get(fmt)(dataset, path)
     return path
 

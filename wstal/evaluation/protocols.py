@@ -1,5 +1,8 @@
 """The five named evaluation protocols of specs/evaluation.md, as data.
 
+(Plus two readings of the original kit's recall levels, `th14-11pt-nearest` and
+`th14-11pt-octave`, next to the kit's own MATLAB levels of `th14-11pt`.)
+
 A protocol is a bundle of switches (time unit, matching rule, overlap measure, ≥ vs >,
 AP rule, Ambiguous handling, what a class without predictions does). Every reported
 number names its protocol, and the result JSON repeats the switches, so a number can
@@ -29,7 +32,7 @@ class Protocol:
     matching: str  # MATCHERS: "best" | "first" | "gt-driven"
     overlap: str  # OVERLAPS: "tiou" | "th14"
     strict: bool  # True: overlap > θ (THUMOS kit); False: ≥ θ
-    ap: str  # AP_RULES: "interpolated" | "non-interpolated" | "11-point"
+    ap: str  # AP_RULES: "interpolated" | "non-interpolated" | "11-point" (| "-nearest" | "-octave" levels)
     ambiguous: str  # AMBIGUOUS_RULES: "ignore" | "delete-touching" | "drop-unmatched"
     missing_class: str  # MISSING_CLASS_RULES: "zero-ap" | "zero-map"
     description: str = ""
@@ -134,4 +137,14 @@ _register(Protocol(
 _register(Protocol(
     "th14-11pt", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="11-point",
     ambiguous="drop-unmatched", missing_class="zero-ap",
-    description="original THUMOS'14 kit (TH14eventdetpr): as th14 with 11-point interpolated AP"))
+    description="original THUMOS'14 kit (TH14eventdetpr): as th14 with 11-point interpolated AP "
+                "at MATLAB's 0:0.1:1 recall levels (docs/evaluation-11pt.md)"))
+# The same kit with the two other readings of its recall levels (docs/evaluation-11pt.md).
+_register(Protocol(
+    "th14-11pt-nearest", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="11-point-nearest",
+    ambiguous="drop-unmatched", missing_class="zero-ap",
+    description="as th14-11pt with the recall levels at the doubles nearest to k/10"))
+_register(Protocol(
+    "th14-11pt-octave", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="11-point-octave",
+    ambiguous="drop-unmatched", missing_class="zero-ap",
+    description="as th14-11pt with GNU Octave's 0:0.1:1 recall levels (k * 0.1)"))

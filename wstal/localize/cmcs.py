@@ -40,9 +40,28 @@ class CMCSLocalizeConfig:
     clip_left_outer: bool = False  # code quirk: a left outer region reaching before 0 is dropped, not clipped
     masking: bool = False  # "simply masking": rule out static (test-time selected) snippets
     masking_reading: str = "frames"  # "frames": remove static frames from segments; "cas": zero the CAS there
+    past_end: str = "clip"  # a segment starting at/after the duration: "clip" to [d, d] and keep (code); "drop"
 
 
 MASKING_READINGS = ("frames", "cas")
+
+
+def clip_and_keep(t0: float, t1: float, duration: float) -> tuple[float, float] | None:
+    """The released code clips both ends to [0, duration] and keeps every segment.
+
+    A segment that starts at or after the end of the video becomes [d, d]; the
+    evaluation kits count it as a false positive.
+    """
+    return min(max(t0, 0.0), duration), min(max(t1, 0.0), duration)
+
+
+def clip_or_drop(t0: float, t1: float, duration: float) -> tuple[float, float] | None:
+    """Clip to [0, duration]; a segment left with no time inside the video is dropped."""
+    t0, t1 = max(0.0, t0), min(duration, t1)
+    return (t0, t1) if t1 > t0 else None
+
+
+PAST_END_RULES = {"clip": clip_and_keep, "drop": clip_or_drop}
 
 
 def minmax_normalize(values: np.ndarray) -> np.ndarray:
@@ -128,6 +147,8 @@ def localize_video(
     """
     if cfg.masking and cfg.masking_reading not in MASKING_READINGS:
         raise ConfigError(f"localize.masking_reading must be one of {MASKING_READINGS}, got {cfg.masking_reading!r}")
+    if cfg.past_end not in PAST_END_RULES:
+        raise ConfigError(f"localize.past_end must be one of {', '.join(PAST_END_RULES)}, got {cfg.past_end!r}")
     if cfg.masking and static is None:
         raise ConfigError("localize.masking is on but no static mask was given for video " + repr(video))
     probs = class_softmax(cas_logits)
@@ -151,15 +172,16 @@ def localize_video(
         for start, end in runs(mask):
             t0 = (start + cfg.tick_offset * cfg.upsample) * step
             t1 = (end + cfg.tick_offset * cfg.upsample) * step
-            t0, t1 = max(0.0, t0), min(duration, t1)
-            if t1 <= t0:
+            times = PAST_END_RULES[cfg.past_end](t0, t1, duration)
+            if times is None:
                 continue
             q = segment_score(score, start, end, p_c, cfg)
-            detections.append(Detection(video=video, label=c, score=q, start=t0, end=t1))
+            detections.append(Detection(video=video, label=c, score=q, start=times[0], end=times[1]))
     return detections
 
 
 __all__ = [
-    "CMCSLocalizeConfig", "MASKING_READINGS", "minmax_normalize", "class_softmax", "upsample_linear",
+    "CMCSLocalizeConfig", "MASKING_READINGS", "PAST_END_RULES", "clip_and_keep", "clip_or_drop",
+    "minmax_normalize", "class_softmax", "upsample_linear",
     "threshold_mask", "dilate", "outer_regions", "segment_score", "localize_video",
 ]

@@ -51,6 +51,8 @@ class TrainConfig:
     lr: float = 1e-4
     weight_decay: float = 0.0  # coupled L2 (Adam's weight_decay), as in both papers' code
     betas: tuple[float, float] = (0.9, 0.999)
+    lr_decay_steps: tuple[int, ...] = ()  # lr x lr_decay_factor from each of these update indices on (CMCS ANet)
+    lr_decay_factor: float = 0.1
     checkpoint_every: int = 0  # steps between checkpoints; 0 = only at the end
     eval_every: int = 0  # steps between labelled best-on-test evaluations; 0 = none
 

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wstal.data.cmcs_layout.sequences import CropSequences
 from wstal.data.hard_negatives import HardNegativeConfig, pseudo_background_videos, static_mask
 from wstal.data.records import Dataset, Video
 from wstal.errors import ConfigError, DataError
@@ -36,6 +37,7 @@ from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainCon
 MODALITIES = ("rgb", "flow", "early", "late")
 POOLINGS = ("attention", "max", "mean")
 BRANCH_LOSSES = ("fused", "ensemble")
+CLASS_SCORES = {"logits": "video_logits", "probs": "video_probs"}  # what classification mAP ranks
 
 
 @dataclass
@@ -58,7 +60,11 @@ class CMCSConfig:
     hard_negatives: bool = True  # background pseudo videos + a background class
     hn: HardNegativeConfig = field(default_factory=HardNegativeConfig)
     temporal_stride: int = 1  # offset augmentation: train on x[o::f] with random o, test on x[::f]
+    # CMCS-layout data (frames known): frames between used snippets, f = sample_rate / base rate
+    # (0 = the feature kind's released value, UNT 15 / I3D 16); replaces temporal_stride there
+    sample_rate: int = 0
     localize: CMCSLocalizeConfig = field(default_factory=CMCSLocalizeConfig)
+    class_scores: str = "logits"  # classification mAP ranks the raw averaged logits (released) | probs
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(steps=7500, batch_videos=24, lr=1e-4, weight_decay=1e-3)
     )
@@ -72,6 +78,8 @@ def validate_config(cfg: CMCSConfig) -> None:
         raise ConfigError(f"cmcs: pooling must be one of {POOLINGS}, got {cfg.pooling!r}")
     if cfg.branch_loss not in BRANCH_LOSSES:
         raise ConfigError(f"cmcs: branch_loss must be one of {BRANCH_LOSSES}, got {cfg.branch_loss!r}")
+    if cfg.class_scores not in CLASS_SCORES:
+        raise ConfigError(f"cmcs: class_scores must be one of {tuple(CLASS_SCORES)}, got {cfg.class_scores!r}")
     if cfg.num_branches < 1:
         raise ConfigError(f"cmcs: num_branches must be >= 1, got {cfg.num_branches}")
     if cfg.diversity and cfg.num_branches < 2:
@@ -80,6 +88,8 @@ def validate_config(cfg: CMCSConfig) -> None:
         raise ConfigError(f"cmcs: branch_kernel must be odd and >= 1, got {cfg.branch_kernel}")
     if cfg.temporal_stride < 1:
         raise ConfigError(f"cmcs: temporal_stride must be >= 1, got {cfg.temporal_stride}")
+    if cfg.sample_rate < 0:
+        raise ConfigError(f"cmcs: sample_rate must be >= 0 (0 = the features' released value), got {cfg.sample_rate}")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ConfigError(f"cmcs: dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.branch_layers < 1 or (cfg.pooling == "attention" and cfg.attention_layers < 1):
@@ -236,7 +246,7 @@ class TrainSample:
     """One training sample: features shared with its video, a single label and the loss weight."""
 
     name: str
-    features: torch.Tensor  # [T, D]
+    features: torch.Tensor | CropSequences  # [T, D], or the crop/offset sequences of CMCS-layout data
     label: int
     weight: float
 
@@ -288,6 +298,14 @@ class CMCS(Method):
     def prepare(self) -> None:
         """Build the sample list: (video, label) pairs with weight 1/L, plus background pseudo videos."""
         samples: list[TrainSample] = []
+        if any(v.crops is not None for v in self.dataset.train_videos):  # CMCS-layout data
+            from wstal.methods.cmcs_crops import crop_samples
+
+            samples = crop_samples(self, TrainSample)
+            if not samples:
+                raise DataError(None, f"dataset {self.dataset.name!r}: no labelled training video for cmcs")
+            self._samples = samples
+            return
         for video in self.dataset.train_videos:
             if not video.labels:
                 continue  # an unlabelled video carries no weak supervision
@@ -313,9 +331,12 @@ class CMCS(Method):
         return CMCSModel(self.dataset.feature_dim, self.num_outputs, self.config)
 
     def loss(self, model: nn.Module, item: TrainSample, ctx: StepContext) -> dict[str, torch.Tensor]:
-        stride = self.config.temporal_stride
-        offset = int(ctx.rng.integers(stride)) if stride > 1 else 0
-        x = offset_view(item.features, stride, offset).to(ctx.device)
+        if isinstance(item.features, CropSequences):  # one of the B * f crop/offset sequences
+            x = item.features.sequence(int(ctx.rng.integers(item.features.count))).to(ctx.device)
+        else:
+            stride = self.config.temporal_stride
+            offset = int(ctx.rng.integers(stride)) if stride > 1 else 0
+            x = offset_view(item.features, stride, offset).to(ctx.device)
         totals: dict[str, torch.Tensor] = {}
         for out in model.forward_streams(x):
             for key, value in sample_losses(out, item.label, item.weight, self.config).items():
@@ -330,6 +351,10 @@ class CMCS(Method):
         return apply_overrides(replace(self.config), self.VARIANTS[variant], f"cmcs variant {variant!r}")
 
     def infer(self, model: nn.Module, video: Video, variant: str) -> dict[str, np.ndarray]:
+        if video.crops is not None:  # CMCS-layout data: outputs averaged over the crops
+            from wstal.methods.cmcs_crops import crop_infer
+
+            return crop_infer(self, model, video, self.variant_config(variant).localize.masking)
         device = next(model.parameters()).device
         x = torch.from_numpy(np.ascontiguousarray(video.features, dtype=np.float32))
         x = offset_view(x, self.config.temporal_stride, 0).to(device)
@@ -347,7 +372,15 @@ class CMCS(Method):
             "video_scores": probs[: self.num_classes].cpu().numpy(),
         }
 
+    def video_scores(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Classification-mAP scores: the released code ranks the raw (averaged) video logits."""
+        return outputs[CLASS_SCORES[self.config.class_scores]][: self.num_classes]
+
     def localize(self, outputs: dict[str, np.ndarray], video: Video, variant: str) -> list[Detection]:
+        if video.crops is not None:  # CMCS-layout data: the video's own frame grid and fps
+            from wstal.methods.cmcs_crops import crop_localize
+
+            return crop_localize(self, outputs, video, variant)
         cfg = self.variant_config(variant)
         snippet_seconds = self.dataset.snippet_seconds * cfg.temporal_stride
         static = None
@@ -372,5 +405,5 @@ def describe_model(model: CMCSModel) -> dict[str, Any]:
 __all__ = [
     "CMCS", "CMCSConfig", "CMCSModel", "CMCSStream", "TrainSample", "mil_loss", "diversity_loss", "norm_loss",
     "sample_losses", "pool", "offset_view", "validate_config", "describe_model", "MODALITIES", "POOLINGS",
-    "BRANCH_LOSSES",
+    "BRANCH_LOSSES", "CLASS_SCORES",
 ]

@@ -34,6 +34,7 @@ from wstal.methods.rskp_parts.em import em_summarise, top_score_snippets
 from wstal.methods.rskp_parts.head import (
     HeadOutput, PredictionModule, attention_normalisation_loss, l2_normalise, nce_loss, pseudo_label_loss,
 )
+from wstal.methods.rskp_parts.head import EMBEDDING_INITS
 from wstal.methods.rskp_parts.memory import ClassMemory, VideoMemory
 from wstal.methods.rskp_parts.random_walk import SOLVERS, random_walk
 
@@ -53,6 +54,7 @@ class RSKPConfig:
     train: TrainConfig = field(default_factory=_rskp_train)
     embed_dim: int = 2048  # out-feat-num
     dropout: float = 0.6
+    embedding_init: str = "xavier"  # released: xavier-uniform weights, zero bias | default (PyTorch's)
     scale: float = 20.0  # cosine scale of every classifier
     recompute_tcam: bool = True  # the released head computes the TCAM cosine twice (MACs only)
     # representatives
@@ -89,6 +91,7 @@ class RSKPConfig:
     def check(self) -> "RSKPConfig":
         """Reject values that would make a switch meaningless (one-line ConfigError)."""
         choices = {"representative_rule": REPRESENTATIVE_RULES, "memory_kind": MEMORY_KINDS,
+                   "embedding_init": tuple(EMBEDDING_INITS),
                    "propagation_loss": PROPAGATION_LOSSES, "walk_solver": SOLVERS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -129,6 +132,7 @@ class RSKPModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embedding = nn.Sequential(nn.Linear(input_dim, cfg.embed_dim), nn.ReLU(), nn.Dropout(cfg.dropout))
+        EMBEDDING_INITS[cfg.embedding_init](self.embedding[0])
         self.head = PredictionModule(cfg.embed_dim, num_classes, cfg.scale, cfg.recompute_tcam)
         self.bases = nn.Parameter(torch.empty(cfg.num_online, cfg.embed_dim))  # mu^(0), learned
         nn.init.xavier_uniform_(self.bases)

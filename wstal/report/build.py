@@ -1,38 +1,30 @@
-"""Catalog + run folders -> what a table, a figure, the summary and the golden file show.
+"""Catalog + tidy results table -> what a table, a figure, the summary and the golden file show.
 
-The catalog (`wstal.catalog`) says which experiment/variant/protocol each row is and what
-the paper reported; the run folders hold one metrics.json per seed. This module joins
-the two: per row and column, our values over seeds (`SeedStats`), the paper's number,
-and the verdict of every claim.
+The catalog (`wstal.catalog`) says which experiment/variant/protocol each row is, what the
+paper reported and which row a row is compared with (`reference`); the tidy results table
+(`wstal.report.results`) holds every evaluated number. This module joins the two: per row
+and column our values over seeds (`SeedStats`), the paper's number, the difference from the
+reference row, every claim's verdict, and the links from a row to its catalog entry and run.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
-from wstal.catalog import Artifact, Catalog, Claim as CatalogClaim, Row
+from wstal.catalog import Artifact, Catalog, Row
 from wstal.errors import ConfigError, DataError
-from wstal.report.aggregate import SeedStats, collect, read_json
+from wstal.metrics import GMACS, PER_CLASS
+from wstal.report.aggregate import SeedStats, read_json
 from wstal.report.paths import Layout
-from wstal.report.tables import RowView, TableView
-from wstal.report.verdicts import Claim, Judgement, judge, judge_exact
+from wstal.report.results import ResultsTable, artifact_results, read_results
+from wstal.report.tables import RowView, RunInfo, TableView
+from wstal.report.verdicts import Judgement, difference, is_paired, judge, judge_exact
 
-PER_CLASS = "AP per class"
-GMACS = "GMACs"
-# catalog column -> aggregate metric name (docs in wstal/report/aggregate.py)
-_COLUMN_METRICS = {"AVG5": "avg5", "AVG7": "avg7", "AVG3-7": "avg3-7", "cls-mAP": "cls_map"}
-# catalog claim operator -> verdict relation (wstal/report/verdicts.py)
-_RELATIONS = {">": ">", "<": "<", "~=": "~", "<=": "<="}
-
-
-def column_metric(column: str) -> str:
-    """`AVG5` -> `avg5`, `mAP@0.5` -> `map@0.5` (the metrics.json field the column shows)."""
-    if column in _COLUMN_METRICS:
-        return _COLUMN_METRICS[column]
-    if column.startswith("mAP@"):
-        return "map@" + column[4:]
-    raise ConfigError(f"column {column!r} is not a metrics.json number")
+SYNTHETIC = "synthetic"  # the generated benchmark: absolute numbers are not comparable with the papers'
 
 
 def seeds_for(config: dict) -> list[int]:
@@ -80,10 +72,20 @@ def artifact_inputs(catalog: Catalog, layout: Layout, artifact: str, seeds: Sequ
 # ------------------------------------------------------------------ values
 
 
+def group_of(catalog: Catalog, row: Row) -> str | None:
+    """The data a row's model was trained on: rows of one group are paired seed by seed."""
+    return None if row.experiment is None else catalog.experiment(row.experiment).data_variant
+
+
+def row_stats(catalog: Catalog, results: ResultsTable, row: Row, column: str, seeds: Sequence[int]) -> SeedStats:
+    return results.values(row, column, seeds, group_of(catalog, row))
+
+
 def row_values(layout: Layout, row: Row, column: str, seeds: Sequence[int]) -> SeedStats:
+    """One row's values over seeds, read on their own (figures); no pairing group."""
     if row.experiment is None:
         return SeedStats(())
-    return collect(row_metric_files(layout, row, seeds), column_metric(column))
+    return read_results(None, layout, seeds, [(row.experiment, row.variant, row.protocol)]).values(row, column, seeds)
 
 
 def macs_values(layout: Layout, artifact: Artifact) -> tuple[dict[str, float], str]:
@@ -108,52 +110,85 @@ def numeric_columns(artifact: Artifact) -> list[str]:
     return [c for c in artifact.columns if c != PER_CLASS]
 
 
-def to_verdict_claim(claim: CatalogClaim, artifact: Artifact) -> Claim:
-    metric = claim.metric or artifact.metric
-    if claim.op == "best-in":
-        members = tuple(r.label for r in artifact.rows if r.series == claim.rhs)
-        return Claim("best", members, claim.lhs, metric, text=claim.text)
-    if claim.op == ">=":  # "lhs is not worse than rhs" = "rhs makes no improvement over lhs"
-        return Claim("<=", (claim.rhs, claim.lhs), None, metric, text=claim.text)
-    return Claim(_RELATIONS[claim.op], (claim.lhs, claim.rhs), None, metric, text=claim.text)
-
-
-def judgements(artifact: Artifact, layout: Layout, seeds: Sequence[int]) -> list[Judgement]:
+def judgements(catalog: Catalog, artifact: Artifact, layout: Layout, seeds: Sequence[int],
+               results: ResultsTable | None = None) -> list[Judgement]:
+    results = results if results is not None else artifact_results(catalog, layout, seeds, [artifact.name])
     out = []
     for claim in artifact.claims:
-        vclaim = to_verdict_claim(claim, artifact)
-        if vclaim.metric == GMACS:
-            out.append(judge_exact(vclaim, macs_values(layout, artifact)[0]))
+        column = claim.metric or artifact.metric
+        if column == GMACS:
+            out.append(judge_exact(claim, macs_values(layout, artifact)[0]))
             continue
-        rows = {label: row_values(layout, artifact.row(label), vclaim.metric, seeds) for label in vclaim.rows}
-        out.append(judge(vclaim, rows))
+        members = [r.label for r in artifact.rows if r.series == claim.rhs] if claim.op == "best-in" else []
+        labels = members or [claim.lhs, claim.rhs]
+        rows = {label: row_stats(catalog, results, artifact.row(label), column, seeds) for label in labels}
+        out.append(judge(claim, rows, catalog.margin, members))
     return out
+
+
+# ------------------------------------------------------------------ table views
+
+
+def _href(target: Path, start: Path) -> str:
+    return Path(os.path.relpath(Path(target).resolve(), Path(start).resolve())).as_posix()
+
+
+def run_info(catalog: Catalog, layout: Layout, row: Row, seeds: Sequence[int], results: ResultsTable) -> RunInfo | None:
+    """What a row is (experiment, inference variant, protocol) with links to the catalog and its run."""
+    if row.experiment is None:
+        return None
+    catalog_href = _href(catalog.path, layout.tables)
+    experiment_line = catalog.experiment(row.experiment).line
+    protocol = (row.protocol or results.protocol_of(row, seeds[0])) if seeds else row.protocol
+    return RunInfo(
+        experiment=row.experiment, variant=row.variant, protocol=protocol or "primary",
+        row_href=f"{catalog_href}#L{row.line}" if row.line else catalog_href,
+        experiment_href=f"{catalog_href}#L{experiment_line}" if experiment_line else catalog_href,
+        config_href=_href(layout.run_dir(row.experiment, seeds[0]) / "config.json", layout.tables) if seeds else "",
+    )
+
+
+def _mode(art: Artifact, layout: Layout) -> str:
+    has_paper = any(v is not None for row in art.rows for v in row.paper.values())
+    has_reference = art.reference is not None or any(r.reference for r in art.rows)
+    if not has_paper:
+        return "matrix" if has_reference else "absolute"
+    return "effects" if layout.dataset == SYNTHETIC and has_reference else "absolute"
 
 
 def table_view(catalog: Catalog, artifact: str, layout: Layout, seeds: Sequence[int]) -> TableView:
     art = catalog.artifact(artifact)
     if art.kind != "table":
         raise ConfigError(f"{artifact} is a {art.kind}, not a table (use `wstal figure`)")
+    results = artifact_results(catalog, layout, seeds, [art.name])
     gmacs, macs_note = macs_values(layout, art)
     columns = numeric_columns(art)
+    stats: dict[str, dict[str, SeedStats]] = {}
+    for row in art.rows:
+        stats[row.label] = {c: (SeedStats((gmacs[row.label],)) if row.label in gmacs else SeedStats(()))
+                            if c == GMACS else row_stats(catalog, results, row, c, seeds) for c in columns}
     rows = []
     for row in art.rows:
-        ours = {}
-        for column in columns:
-            if column == GMACS:
-                ours[column] = SeedStats((gmacs[row.label],)) if row.label in gmacs else SeedStats(())
-            else:
-                ours[column] = row_values(layout, row, column, seeds)
-        label = row.label + (f" [{row.protocol}]" if row.protocol and _mixed_protocols(art) else "")
-        rows.append(RowView(label, dict(row.paper), ours, exact=frozenset({GMACS})))
+        reference = art.reference_of(row)
+        view = RowView(row.label, dict(row.paper), stats[row.label], exact=frozenset({GMACS}),
+                       run=run_info(catalog, layout, row, seeds, results), reference=reference,
+                       is_reference=reference == row.label or (reference is None and any(
+                           art.reference_of(r) == row.label for r in art.rows)))
+        if reference is not None and reference != row.label:
+            ref_row = art.row(reference)
+            for column in columns:
+                if column == GMACS:
+                    continue
+                ours, base = stats[row.label][column], stats[reference][column]
+                view.effects[column] = difference(ours, base, is_paired(ours, base)) if ours.values else None
+                paper, paper_base = row.paper.get(column), ref_row.paper.get(column)
+                view.paper_effects[column] = None if paper is None or paper_base is None else paper - paper_base
+        rows.append(view)
     notes = [n for n in (art.note, macs_note) if n]
     return TableView(artifact=art.name, caption=art.caption, metrics=columns, rows=rows,
-                     judgements=judgements(art, layout, seeds), notes=notes,
-                     dataset=layout.dataset, scale=layout.scale)
-
-
-def _mixed_protocols(art: Artifact) -> bool:
-    return len({r.protocol for r in art.rows}) > 1
+                     judgements=judgements(catalog, art, layout, seeds, results), notes=notes,
+                     dataset=layout.dataset, scale=layout.scale, mode=_mode(art, layout), seeds=len(seeds),
+                     margin=catalog.margin, metric=art.metric)
 
 
 # ------------------------------------------------------------------ flat numbers (golden regression, summary)
@@ -169,9 +204,10 @@ class Number:
     values: tuple[float, ...]
 
 
-def artifact_numbers(catalog: Catalog, artifact: str, layout: Layout, seeds: Sequence[int]) -> list[Number]:
+def artifact_numbers(catalog: Catalog, artifact: str, layout: Layout, seeds: Sequence[int],
+                     results: ResultsTable | None = None) -> list[Number]:
     art = catalog.artifact(artifact)
-    gmacs, _ = macs_values(layout, art)
+    results = results if results is not None else artifact_results(catalog, layout, seeds, [artifact])
     out = []
     for row in art.rows:
         for column in numeric_columns(art):
@@ -180,12 +216,14 @@ def artifact_numbers(catalog: Catalog, artifact: str, layout: Layout, seeds: Seq
                     report = read_json(layout.macs, "MACs")
                     out.append(Number(art.name, row.label, "MACs", (float(macs_count(report, row.macs, layout)),)))
             elif row.experiment is not None:
-                out.append(Number(art.name, row.label, column, row_values(layout, row, column, seeds).values))
+                out.append(Number(art.name, row.label, column, results.values(row, column, seeds).values))
     return out
 
 
 def all_numbers(catalog: Catalog, layout: Layout, seeds: Sequence[int], artifacts: Iterable[str]) -> list[Number]:
-    return [n for a in artifacts for n in artifact_numbers(catalog, a, layout, seeds)]
+    artifacts = list(artifacts)
+    results = artifact_results(catalog, layout, seeds, artifacts)
+    return [n for a in artifacts for n in artifact_numbers(catalog, a, layout, seeds, results)]
 
 
 def selected_artifacts(catalog: Catalog, config: dict[str, Any]) -> list[str]:

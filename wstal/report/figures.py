@@ -19,12 +19,12 @@ import numpy as np
 
 from wstal.catalog import Artifact, Catalog, Row
 from wstal.errors import ConfigError
-from wstal.report.aggregate import SeedStats, per_class_average, read_json
-from wstal.report.build import PER_CLASS, is_qualitative, row_metric_files, row_values
+from wstal.metrics import AVERAGES, PER_CLASS
+from wstal.report.aggregate import SeedStats
+from wstal.report.build import is_qualitative, row_values
+from wstal.report.results import read_results
 from wstal.report.paths import Layout
 from wstal.report.style import COLORS, COLUMN_WIDTH_IN, OPTIMUM_COLOR, PAPER_COLOR, figure_style, save
-
-_AVERAGE_TIOUS = {"AVG5": (0.1, 0.2, 0.3, 0.4, 0.5), "AVG7": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)}
 
 
 def _series(art: Artifact) -> "OrderedDict[str, list[Row]]":
@@ -194,13 +194,12 @@ def _per_class_gain(art: Artifact, layout: Layout, seeds: Sequence[int]):
 
     if len(art.rows) != 2:
         raise ConfigError(f"{art.name}: a per-class gain figure needs exactly two rows (without, with)")
-    average = next((c for c in art.columns if c in _AVERAGE_TIOUS), "AVG5")
-    tious = _AVERAGE_TIOUS[average]
+    average = next((c for c in art.columns if c in AVERAGES), "AVG5")
     base, full = art.rows
+    results = read_results(None, layout, seeds, [(r.experiment, r.variant, r.protocol) for r in art.rows])
     gains_per_seed = []
-    for f_base, f_full in zip(row_metric_files(layout, base, seeds), row_metric_files(layout, full, seeds)):
-        ap_base = per_class_average(read_json(f_base), tious, f_base)
-        ap_full = per_class_average(read_json(f_full), tious, f_full)
+    for seed in seeds:
+        ap_base, ap_full = results.per_class(base, average, seed), results.per_class(full, average, seed)
         gains_per_seed.append({c: ap_full[c] - ap_base[c] for c in ap_full})
     classes = list(gains_per_seed[0])
     values = np.array([[g[c] for c in classes] for g in gains_per_seed])  # [seeds, classes]

@@ -1,53 +1,54 @@
-"""Verdicts on the papers' claims, given the spread over seeds.
+"""Verdicts on the papers' claims, given our values over seeds; the one statement of the rule.
 
-A claim compares rows of an artifact on one metric. The rule (documented in the README
-and printed under every table) is a Welch comparison of the two rows' seed means:
-
-    d  = mean(A) - mean(B)
-    se = sqrt(s_A^2 / n_A + s_B^2 / n_B)          (s = sample std over seeds)
-    df = Welch-Satterthwaite degrees of freedom
-    CI = d ± t(1 - alpha, df) · se                 (one-sided bounds, alpha = 0.05)
-
-* `A > B` ("A improves over B"): holds when the lower bound is > 0; does not hold when
-  the upper bound is < 0 (B is better); inconclusive otherwise.
-* `A < B`: the mirror image.
-* `A ~ B` ("comparable", "no evident gain"): an equivalence test (TOST) with margin m
-  (default 1.0 mAP point): holds when the whole CI lies inside (-m, m); does not hold
-  when it lies entirely outside it; inconclusive otherwise.
-* `A <= B` ("A makes no improvement over B"): holds when the upper bound is < m; does
-  not hold when the lower bound is > m; inconclusive otherwise.
-* `best(A, B, C) = B` ("the optimum is at B"): holds when B has the highest mean and is
-  better than the runner-up by the `>` rule; does not hold when some row is better than
-  B by the `>` rule; inconclusive otherwise.
-
-With fewer than two seeds in a compared row there is no spread, so the verdict is
-inconclusive (a single seed cannot separate an effect from noise).
+A claim (`wstal.catalog.Claim`, the catalog's grammar) compares two rows on one column.
+`verdict_rule(margin)` below is the rule's only description: tables, the summary and the
+README quote it (a test checks the README). Paired rows (same seeds on the same data) are
+compared by their per-seed differences, because the seed-to-seed spread of training is
+shared by both rows and cancels; `seeds_needed` says how many seeds would decide a claim
+that is still inconclusive.
 """
 
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping
 
 from scipy import stats
 
+from wstal.catalog import Claim
 from wstal.errors import ConfigError
 from wstal.report.aggregate import SeedStats
 
 ALPHA = 0.05
-DEFAULT_MARGIN = 1.0  # mAP points: differences smaller than this are "comparable"
+POWER = 0.8
+SEED_BUDGET = 50  # seeds beyond which we call a claim undecidable in practice
+COUNT_TOLERANCE = 0.10  # relative: counts (MACs) within 10% are "about equal"
 
 
-VERDICT_RULE_TEXT = (
-    "Verdict rule: for each claim, d = difference of the two rows' seed means with a Welch standard error "
-    f"and one-sided {100 * (1 - ALPHA):.0f}% bounds. 'A > B' holds when the lower bound is above 0 and does not "
-    "hold when the upper bound is below 0; 'A ~= B' (comparable) and 'A <= B' (no improvement) use an "
-    f"equivalence margin of {DEFAULT_MARGIN:g} mAP point; 'best-in' holds when the stated optimum has the highest "
-    "mean and beats the runner-up by the '>' rule. Otherwise, and with fewer than 2 seeds, inconclusive."
-)
+def verdict_rule(margin: float) -> str:
+    """The verdict rule, as every table, the summary and the README state it."""
+    level = f"{100 * (1 - ALPHA):.0f}%"
+    return (
+        f"Verdict rule: each claim compares two rows on one column over seeds. When both rows share seeds on the "
+        f"same data (inference variants and protocol re-scorings of one model, or models trained with the same "
+        f"seed on the same data variant), the test is a paired t-test on the per-seed differences (n - 1 degrees "
+        f"of freedom); otherwise Welch's t-test on the two seed samples. With d the mean difference and one-sided "
+        f"{level} bounds: 'A > B' holds when the lower bound is above 0 and does not hold when the upper bound is "
+        f"below 0 ('A < B' mirrors it); 'A ~= B' (comparable) is a TOST with an equivalence margin of "
+        f"{margin:g} mAP point: it holds when both bounds lie within (-{margin:g}, +{margin:g}) and does not hold "
+        f"when both lie beyond one side of the margin; 'A <= B' (A no better) holds when the upper bound is below "
+        f"+{margin:g} and does not hold when the lower bound is above it ('A >= B' mirrors it); 'A best-in S' "
+        f"holds when A beats every other row of series S by the '>' rule and does not hold when one of them beats "
+        f"A. Otherwise, and with fewer than 2 seeds, inconclusive. For an inconclusive claim, the seeds that would "
+        f"decide it: the smallest n per row at which the same one-sided test at alpha = {ALPHA:g} (TOST for "
+        f"'~=') reaches power {POWER:g} for the observed difference and spread (noncentral t); when more than "
+        f"{SEED_BUDGET} seeds would be needed: 'effect below the margin: seeds will not decide it' if the "
+        f"difference is smaller than the margin ('difference at the margin' for '~=' and '<='), else 'spread too "
+        f"large'. Claims on GMACs compare exact counts (about equal = within "
+        f"{COUNT_TOLERANCE:.0%})."
+    )
 
 
 class Verdict(str, Enum):
@@ -58,69 +59,151 @@ class Verdict(str, Enum):
 
 @dataclass(frozen=True)
 class Difference:
-    """d = mean(A) - mean(B) with one-sided (1 - alpha) bounds from a Welch comparison."""
+    """d = mean(A - B) (paired) or mean(A) - mean(B) (Welch), with one-sided (1 - alpha) bounds."""
 
+    test: str  # "paired t" | "Welch t"
+    n: int  # pairs (paired) or seeds of the smaller row (Welch)
     d: float
     se: float
     df: float
     lower: float
     upper: float
+    spread: tuple[float, ...]  # paired: (sd of the differences,); Welch: (sd of A, sd of B)
 
-    def format(self) -> str:
-        return f"Δ={self.d:+.2f} [{self.lower:+.2f}, {self.upper:+.2f}]"
+    def sample(self) -> str:
+        return f"{self.test}, n={self.n}"
+
+    def interval(self, side: str = "both") -> str:
+        """`[lo, ∞)` (side "lower"), `(-∞, hi]` ("upper"), or `[lo, hi]` (both one-sided bounds)."""
+        lo, hi = _signed(self.lower), _signed(self.upper)
+        return {"lower": f"[{lo}, ∞)", "upper": f"(−∞, {hi}]"}.get(side, f"[{lo}, {hi}]")
+
+    def format(self, side: str = "both") -> str:
+        return f"{self.sample()}, Δ={_signed(self.d)} {self.interval(side)}"
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.2f}"
+    return "+0.00" if text == "-0.00" else text.replace("-", "−")
+
+
+def _t(df: float, alpha: float = ALPHA) -> float:
+    return float(stats.t.ppf(1 - alpha, df))
+
+
+def paired_t(a: SeedStats, b: SeedStats, alpha: float = ALPHA) -> Difference | None:
+    """Per-seed differences A_s - B_s over the seeds both rows have; None below 2 pairs."""
+    va, vb = a.by_seed(), b.by_seed()
+    shared = [s for s in a.seeds if s in vb]
+    if len(shared) < 2:
+        return None
+    diffs = [va[s] - vb[s] for s in shared]
+    n = len(diffs)
+    d = math.fsum(diffs) / n
+    sd = math.sqrt(math.fsum((x - d) ** 2 for x in diffs) / (n - 1))
+    se = sd / math.sqrt(n)
+    if se == 0.0:  # the same difference on every seed (deterministic variants): exact
+        return Difference("paired t", n, d, 0.0, n - 1, d, d, (0.0,))
+    t = _t(n - 1, alpha)
+    return Difference("paired t", n, d, se, n - 1, d - t * se, d + t * se, (sd,))
 
 
 def welch(a: SeedStats, b: SeedStats, alpha: float = ALPHA) -> Difference | None:
-    """Welch difference of two seed samples; None when a side has fewer than 2 seeds."""
+    """Welch difference of two independent seed samples; None when a side has fewer than 2 seeds."""
     if a.n < 2 or b.n < 2:
         return None
     va, vb = a.std**2 / a.n, b.std**2 / b.n
     se = math.sqrt(va + vb)
     d = a.mean - b.mean
-    if se == 0.0:  # identical seeds on both sides (deterministic variants): the difference is exact
-        return Difference(d, 0.0, math.inf, d, d)
+    n = min(a.n, b.n)
+    if se == 0.0:
+        return Difference("Welch t", n, d, 0.0, math.inf, d, d, (0.0, 0.0))
     df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
-    t = float(stats.t.ppf(1 - alpha, df))
-    return Difference(d, se, df, d - t * se, d + t * se)
+    t = _t(df, alpha)
+    return Difference("Welch t", n, d, se, df, d - t * se, d + t * se, (a.std, b.std))
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A checkable comparison between rows (by row name) on one metric."""
-
-    relation: str  # ">", "<", "~", "<=", "best"
-    rows: tuple[str, ...]  # (A, B) for pairwise relations; candidates for "best"
-    target: str | None = None  # the stated optimum for "best"
-    metric: str | None = None  # None = the artifact's primary metric
-    margin: float = DEFAULT_MARGIN
-    text: str = ""  # the paper's wording
-
-    def describe(self) -> str:
-        if self.relation == "best":
-            return f"best({', '.join(self.rows)}) = {self.target}"
-        return f"{self.rows[0]} {self.relation} {self.rows[1]}"
+def difference(a: SeedStats, b: SeedStats, paired: bool, alpha: float = ALPHA) -> Difference | None:
+    """Paired t when the rows are paired and share at least 2 seeds, else Welch."""
+    if paired:
+        diff = paired_t(a, b, alpha)
+        if diff is not None:
+            return diff
+    return welch(a, b, alpha)
 
 
-_PAIR = re.compile(r"^\s*(?P<a>[\w.+\-=@]+)\s*(?P<op>>=|<=|>|<|~)\s*(?P<b>[\w.+\-=@]+)\s*$")
-_BEST = re.compile(r"^\s*best\((?P<rows>[^)]*)\)\s*=+\s*(?P<t>[\w.+\-=@]+)\s*$")
+def is_paired(a: SeedStats, b: SeedStats) -> bool:
+    """Rows on the same data (group) with shared seeds: runs of one seed are paired."""
+    return a.group is not None and a.group == b.group and len(set(a.seeds) & set(b.seeds)) >= 2
 
 
-def parse_claim(expr: str, *, metric: str | None = None, margin: float = DEFAULT_MARGIN, text: str = "") -> Claim:
-    """`"full > gap"`, `"masking <= baseline"`, `"wide ~ baseline_hn"`, `"best(k1, k2, k4) = k4"`."""
-    m = _BEST.match(expr)
-    if m:
-        rows = tuple(r.strip() for r in m["rows"].split(",") if r.strip())
-        if m["t"] not in rows:
-            raise ConfigError(f"claim {expr!r}: the stated optimum {m['t']!r} is not among {rows}")
-        return Claim("best", rows, m["t"], metric, margin, text)
-    m = _PAIR.match(expr)
-    if not m:
-        raise ConfigError(f"claim {expr!r}: expected 'A > B', 'A < B', 'A ~ B', 'A <= B' or 'best(A, B, ...) = A'")
-    op = m["op"]
-    a, b = m["a"], m["b"]
-    if op == ">=":  # "A >= B" reads "B makes no improvement over A"
-        op, a, b = "<=", b, a
-    return Claim(op, (a, b), None, metric, margin, text)
+# ------------------------------------------------------------------ what it would take
+
+
+def _design(diff: Difference) -> Callable[[int], tuple[float, float]]:
+    """n -> (standard error, degrees of freedom) of the same test with n seeds per row."""
+    if diff.test == "paired t":
+        sd = diff.spread[0]
+        return lambda n: (sd / math.sqrt(n), n - 1)
+    sa2, sb2 = diff.spread[0] ** 2, diff.spread[1] ** 2
+
+    def welch_design(n: int) -> tuple[float, float]:
+        var = (sa2 + sb2) / n
+        df = (sa2 + sb2) ** 2 * (n - 1) / (sa2**2 + sb2**2) if sa2 + sb2 > 0 else math.inf
+        return math.sqrt(var), df
+
+    return welch_design
+
+
+def one_sided_power(shift: float, se: float, df: float, alpha: float = ALPHA) -> float:
+    """Power of the one-sided t-test at level alpha when the true difference is `shift` (> 0)."""
+    if se == 0.0:
+        return 1.0 if shift > 0 else 0.0
+    return float(stats.nct.sf(_t(df, alpha), df, shift / se))
+
+
+def seeds_needed(diff: Difference, relation: str, margin: float, alpha: float = ALPHA, power: float = POWER,
+                 budget: int = SEED_BUDGET) -> int | None:
+    """Smallest seeds per row at which the claim's test decides it with `power` at the observed d and
+    spread; None when more than `budget` seeds would be needed (or the difference sits on the boundary).
+
+    `relation`: "order" (>, <, best-in: decide either way, shift |d|), "equivalent" (~=: TOST; shift
+    m - |d| inside the margin, |d| - m outside), "bounded" (<=: shift |m - d|).
+    """
+    design = _design(diff)
+    d = diff.d
+    if relation == "equivalent" and abs(d) < margin:
+        def achieved(n: int) -> float:  # TOST: both one-sided tests reject (Bonferroni lower bound)
+            se, df = design(n)
+            return one_sided_power(margin - d, se, df, alpha) + one_sided_power(margin + d, se, df, alpha) - 1
+    else:
+        shift = {"order": abs(d), "equivalent": abs(d) - margin, "bounded": abs(margin - d)}[relation]
+        if shift <= 0:
+            return None
+
+        def achieved(n: int) -> float:
+            se, df = design(n)
+            return one_sided_power(shift, se, df, alpha)
+
+    for n in range(2, budget + 1):
+        if achieved(n) >= power:
+            return n
+    return None
+
+
+def what_it_takes(diff: Difference, relation: str, margin: float) -> str:
+    n = seeds_needed(diff, relation, margin)
+    if n is not None:
+        return f"{n} seeds would decide it ({diff.test}, power {POWER:g})"
+    if relation == "order" and abs(diff.d) < margin:
+        return f"effect below the margin (Δ {_signed(diff.d)}, margin {margin:g}): seeds will not decide it"
+    distance = abs(abs(diff.d) - margin) if relation == "equivalent" else abs(margin - diff.d)
+    if relation != "order" and distance < margin / 2:
+        return f"difference at the margin (Δ {_signed(diff.d)}, margin {margin:g}): seeds will not decide it"
+    return f"spread too large: more than {SEED_BUDGET} seeds would be needed"
+
+
+# ------------------------------------------------------------------ judging
 
 
 @dataclass(frozen=True)
@@ -128,32 +211,12 @@ class Judgement:
     claim: Claim
     verdict: Verdict
     detail: str
+    difference: Difference | None = None
+    would_take: str = ""  # inconclusive claims: the seeds that would decide them
 
-
-def judge(claim: Claim, rows: Mapping[str, SeedStats], alpha: float = ALPHA) -> Judgement:
-    """Apply the module's rule to one claim given each row's seed values on the claim's metric."""
-    missing = [r for r in claim.rows if r not in rows]
-    if missing:
-        raise ConfigError(f"claim {claim.describe()!r}: no results for row(s) {missing}")
-    if claim.relation == "best":
-        return _judge_best(claim, rows, alpha)
-    a, b = rows[claim.rows[0]], rows[claim.rows[1]]
-    diff = welch(a, b, alpha)
-    if diff is None:
-        return Judgement(claim, Verdict.INCONCLUSIVE, f"needs ≥ 2 seeds per row (have {a.n} and {b.n})")
-    m = claim.margin
-    if claim.relation == ">":
-        verdict = _decide(diff.lower > 0, diff.upper < 0)
-    elif claim.relation == "<":
-        verdict = _decide(diff.upper < 0, diff.lower > 0)
-    elif claim.relation == "~":
-        verdict = _decide(-m < diff.lower and diff.upper < m, diff.lower >= m or diff.upper <= -m)
-    elif claim.relation == "<=":
-        verdict = _decide(diff.upper < m, diff.lower > m)
-    else:
-        raise ConfigError(f"claim {claim.describe()!r}: unknown relation {claim.relation!r}")
-    margin_note = f", margin {m:g}" if claim.relation in ("~", "<=") else ""
-    return Judgement(claim, verdict, diff.format() + margin_note)
+    @property
+    def full_detail(self) -> str:
+        return f"{self.detail}; {self.would_take}" if self.would_take else self.detail
 
 
 def _decide(holds: bool, fails: bool) -> Verdict:
@@ -164,37 +227,82 @@ def _decide(holds: bool, fails: bool) -> Verdict:
     return Verdict.INCONCLUSIVE
 
 
-def _judge_best(claim: Claim, rows: Mapping[str, SeedStats], alpha: float) -> Judgement:
-    target = rows[claim.target]
-    others = [r for r in claim.rows if r != claim.target]
-    if target.n < 2 or any(rows[r].n < 2 for r in others):
+_PAIR_RULES: dict[str, tuple[str, str, Callable[[Difference, float], tuple[bool, bool]]]] = {
+    # op -> (relation for seeds_needed, interval shown, (holds, fails) from the difference and margin)
+    ">": ("order", "lower", lambda f, m: (f.lower > 0, f.upper < 0)),
+    "<": ("order", "upper", lambda f, m: (f.upper < 0, f.lower > 0)),
+    "~=": ("equivalent", "both", lambda f, m: (-m < f.lower and f.upper < m, f.lower >= m or f.upper <= -m)),
+    "<=": ("bounded", "upper", lambda f, m: (f.upper < m, f.lower > m)),
+}
+
+
+def judge(claim: Claim, rows: Mapping[str, SeedStats], margin: float, members: Sequence[str] = (),
+          alpha: float = ALPHA) -> Judgement:
+    """Apply the rule to one claim given each row's values over seeds on the claim's column.
+
+    `members`: the rows of the series a `best-in` claim ranges over. Pairing follows the rows'
+    seeds and groups (`is_paired`).
+    """
+    names = list(members) if claim.op == "best-in" else [claim.lhs, claim.rhs]
+    missing = [r for r in names if r not in rows]
+    if missing:
+        raise ConfigError(f"claim {claim.check!r}: no results for row(s) {missing}")
+    if claim.op == "best-in":
+        return _judge_best(claim, rows, members, margin, alpha)
+    lhs, rhs, op = claim.lhs, claim.rhs, claim.op
+    if op == ">=":  # "A >= B": B makes no improvement over A
+        lhs, rhs, op = rhs, lhs, "<="
+    if op not in _PAIR_RULES:
+        raise ConfigError(f"claim {claim.check!r}: unknown operator {claim.op!r}")
+    a, b = rows[lhs], rows[rhs]
+    diff = difference(a, b, is_paired(a, b), alpha)
+    if diff is None:
+        return Judgement(claim, Verdict.INCONCLUSIVE, f"needs ≥ 2 seeds per row (have {a.n} and {b.n})")
+    relation, side, rule = _PAIR_RULES[op]
+    verdict = _decide(*rule(diff, margin))
+    shown = "lhs" if (lhs, rhs) == (claim.lhs, claim.rhs) else "swapped"
+    detail = diff.format(side) + (f" ({rhs} − {lhs})" if shown == "swapped" else "")
+    if relation != "order":
+        detail += f", margin {margin:g}"
+    if verdict is Verdict.FAILS and side != "both":
+        opposite = "upper" if side == "lower" else "lower"
+        detail += f"; {opposite} bound {_signed(getattr(diff, opposite))}"
+    would_take = what_it_takes(diff, relation, margin) if verdict is Verdict.INCONCLUSIVE else ""
+    return Judgement(claim, verdict, detail, diff, would_take)
+
+
+def _judge_best(claim: Claim, rows: Mapping[str, SeedStats], members: Sequence[str], margin: float,
+                alpha: float) -> Judgement:
+    target = rows[claim.lhs]
+    others = [r for r in members if r != claim.lhs]
+    diffs = {r: difference(target, rows[r], is_paired(target, rows[r]), alpha) for r in others}
+    if any(d is None for d in diffs.values()) or not diffs:
         return Judgement(claim, Verdict.INCONCLUSIVE, "needs ≥ 2 seeds per row")
-    beaten_by = [r for r in others if welch(rows[r], target, alpha).lower > 0]
+    beaten_by = [r for r, d in diffs.items() if d.upper < 0]
     if beaten_by:
-        return Judgement(claim, Verdict.FAILS, f"{', '.join(beaten_by)} better than {claim.target}")
-    runner_up = max(others, key=lambda r: rows[r].mean)
-    if target.mean <= rows[runner_up].mean:
-        return Judgement(claim, Verdict.INCONCLUSIVE, f"best mean at {runner_up}, not significantly")
-    diff = welch(target, rows[runner_up], alpha)
-    verdict = Verdict.HOLDS if diff.lower > 0 else Verdict.INCONCLUSIVE
-    return Judgement(claim, verdict, f"vs runner-up {runner_up}: {diff.format()}")
-
-
-COUNT_TOLERANCE = 0.10  # relative: counts (MACs) within 10% are "about equal"
+        worst = min(beaten_by, key=lambda r: diffs[r].d)
+        return Judgement(claim, Verdict.FAILS, f"{', '.join(beaten_by)} better than {claim.lhs} "
+                                               f"(vs {worst}: {diffs[worst].format('upper')})", diffs[worst])
+    runner_up = min(others, key=lambda r: diffs[r].lower)  # the row the optimum is least clearly above
+    diff = diffs[runner_up]
+    if all(d.lower > 0 for d in diffs.values()):
+        return Judgement(claim, Verdict.HOLDS, f"vs closest {runner_up}: {diff.format('lower')}", diff)
+    return Judgement(claim, Verdict.INCONCLUSIVE, f"vs closest {runner_up}: {diff.format('lower')}", diff,
+                     what_it_takes(diff, "order", margin))
 
 
 def judge_exact(claim: Claim, values: Mapping[str, float]) -> Judgement:
     """Claims on exact counts (GMACs): no seeds, no noise, so never inconclusive.
 
-    `>`/`<` compare the numbers; `~`/`<=` allow a relative tolerance of COUNT_TOLERANCE.
+    `>`/`<` compare the numbers; `~=`/`<=`/`>=` allow a relative tolerance of COUNT_TOLERANCE.
     """
-    missing = [r for r in claim.rows if r not in values]
+    missing = [r for r in (claim.lhs, claim.rhs) if r not in values]
     if missing:
-        raise ConfigError(f"claim {claim.describe()!r}: no count for row(s) {missing}")
-    a, b = values[claim.rows[0]], values[claim.rows[1]]
+        raise ConfigError(f"claim {claim.check!r}: no count for row(s) {missing}")
+    a, b = values[claim.lhs], values[claim.rhs]
     tol = COUNT_TOLERANCE * max(abs(a), abs(b))
-    holds = {">": a > b, "<": a < b, "~": abs(a - b) <= tol, "<=": a <= b + tol}.get(claim.relation)
+    holds = {">": a > b, "<": a < b, "~=": abs(a - b) <= tol, "<=": a <= b + tol, ">=": a >= b - tol}.get(claim.op)
     if holds is None:
-        raise ConfigError(f"claim {claim.describe()!r}: relation {claim.relation!r} is not defined on counts")
-    detail = f"{a:.3g} vs {b:.3g} (exact counts" + (f", tolerance {COUNT_TOLERANCE:.0%})" if claim.relation in ("~", "<=") else ")")
-    return Judgement(claim, Verdict.HOLDS if holds else Verdict.FAILS, detail)
+        raise ConfigError(f"claim {claim.check!r}: operator {claim.op!r} is not defined on counts")
+    tolerance = f", tolerance {COUNT_TOLERANCE:.0%}" if claim.op in ("~=", "<=", ">=") else ""
+    return Judgement(claim, Verdict.HOLDS if holds else Verdict.FAILS, f"{a:.3g} vs {b:.3g} (exact counts{tolerance})")

@@ -1,6 +1,6 @@
 """Where the CMCS feature files live and how one of them is read (no pickle).
 
-Two feature kinds (`docs`: the CMCS feature layout): UntrimmedNet (`unt`, one feature every
+Two feature kinds (the layout is described in `wstal.data.cmcs_layout`): UntrimmedNet (`unt`, one feature every
 5 frames, stored `(T, B, 1024, 1, 1)`) and I3D (`i3d`, 16-frame chunks every 4 frames,
 stored `(B, T, 1024)`). `B` is 10 for the ten-crop `oversample` files, 1 for `resize`.
 Every reader returns `(B, T, 1024)` float32 and fails with one line naming the file.
@@ -89,7 +89,11 @@ def read_frame_cnt(value: np.ndarray, path: Path) -> int:
 
 
 def read_feature_file(path: Path, kind: FeatureKind, check_values: bool = True) -> tuple[np.ndarray, int]:
-    """`(B, T, 1024)` float32 features and `frame_cnt` of one `<video>-<stream>.npz`."""
+    """`(B, T, 1024)` float32 features and `frame_cnt` of one `<video>-<stream>.npz`.
+
+    UNT features come back as a swapped view of the stored array (no copy): callers that
+    keep them concatenate the streams, which makes the one contiguous copy.
+    """
     arrays = _load_npz_arrays(path, ("feature", "frame_cnt"))
     feature, frame_cnt = arrays["feature"], read_frame_cnt(arrays["frame_cnt"], path)
     if feature.dtype.kind != "f":
@@ -104,7 +108,8 @@ def read_feature_file(path: Path, kind: FeatureKind, check_values: bool = True) 
                               "features")
     if feature.shape[0] == 0 or feature.shape[1] == 0:
         raise DataError(path, f"feature has no crop or no snippet (shape {feature.shape})")
-    feature = np.ascontiguousarray(feature, dtype=np.float32)
+    if feature.dtype != np.float32:
+        feature = feature.astype(np.float32)
     if check_values and not np.isfinite(feature).all():
         crop, t, _ = np.argwhere(~np.isfinite(feature))[0]
         raise DataError(path, f"feature contains NaN/Inf (first at crop {crop}, snippet {t})")

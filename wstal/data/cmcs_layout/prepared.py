@@ -56,8 +56,9 @@ def _read_index(path: Path) -> dict:
         raise DataError(path, "file not found") from None
     except (OSError, ValueError) as exc:
         raise DataError(path, f"not valid JSON ({' '.join(str(exc).split())[:120]})") from None
-    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-        raise DataError(path, f"not a CMCS feature index (format {index.get('format') if isinstance(index, dict) else None!r})")
+    found = index.get("format") if isinstance(index, dict) else None
+    if found != INDEX_FORMAT:
+        raise DataError(path, f"not a CMCS feature index (format {found!r}, expected {INDEX_FORMAT!r})")
     if index.get("version") != INDEX_VERSION:
         raise DataError(path, f"unsupported index version {index.get('version')!r} (this wstal reads {INDEX_VERSION})")
     for key, kind in (("kind", str), ("root", str), ("stream_dim", int), ("videos", list)):

@@ -18,6 +18,20 @@ NORM_EPS = 1e-9  # RSKP adds it to every L2 norm (FAC-Net did not)
 ATTENTION_EPS = 1e-5  # denominator of the attention normalisation over time
 
 
+def init_xavier_zero_bias(layer: nn.Linear) -> None:
+    """The released embedding init: xavier-uniform weights, zero bias (draws from torch's seeded RNG)."""
+    nn.init.xavier_uniform_(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+
+
+def keep_pytorch_default(layer: nn.Linear) -> None:
+    """PyTorch's own Linear init (uniform in ±1/sqrt(fan_in) for weights and bias): nothing to redo."""
+
+
+EMBEDDING_INITS = {"xavier": init_xavier_zero_bias, "default": keep_pytorch_default}
+
+
 def l2_normalise(x: torch.Tensor) -> torch.Tensor:
     """Rows divided by their L2 norm (+1e-9), as the released code's `calculate_l1_norm` does."""
     return x / (x.norm(p=2, dim=-1, keepdim=True) + NORM_EPS)

@@ -1,0 +1,31 @@
+"""`wstal collect`: write results/<dataset>/<scale>/metrics.csv, the tidy table of every evaluated run."""
+
+from __future__ import annotations
+
+import argparse
+
+from wstal.report.settings import (
+    add_setting_arguments,
+    load_settings_catalog,
+    settings_from_args,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_setting_arguments(parser)
+    parser.add_argument("--artifacts", help="comma-separated artifact names (default: every artifact)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from wstal.report.results import artifact_results
+    from wstal.utils.atomic import atomic_write_text
+
+    settings = settings_from_args(args)
+    catalog = load_settings_catalog(settings)
+    artifacts = [a for a in (args.artifacts or "").split(",") if a] or list(catalog.artifacts)
+    for name in artifacts:
+        catalog.artifact(name)
+    table = artifact_results(catalog, settings.layout, settings.seeds, artifacts)
+    atomic_write_text(settings.layout.metrics_table, table.to_csv())
+    print(f"wrote {settings.layout.metrics_table} ({len(table.frame)} rows)")
+    return 0
