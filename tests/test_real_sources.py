@@ -219,7 +219,7 @@ def test_mock_wtalc_has_the_real_layout(mock_wtalc, thumos_reduced):
 
 def test_prepare_wtalc_source_once_with_all_videos(tmp_path, mock_wtalc, thumos_reduced, capsys):
     out = tmp_path / "wtalc-i3d"
-    assert main(["prepare", "--dataset", "thumos14", "--scale", "default", "--source", "wtalc-i3d",
+    assert main(["prepare", "--dataset", "thumos14", "--source", "wtalc-i3d",  # no --scale: every video
                  "--features", str(mock_wtalc.features), "--annotations", str(thumos_reduced),
                  "--out", str(out)]) == 0
     assert f"-> {out}: 412 videos, 20 classes, {mock_wtalc.snippets} snippets x 2048" in capsys.readouterr().out
@@ -267,7 +267,7 @@ def test_prepare_by_data_variant_uses_its_real_source(tmp_path, mock_wtalc, thum
     (["--dataset", "thumos14", "--source", "wtalc-i3d", "--features", "f", "--annotations", "a", "--meta", "m"],
      "--meta applies to the CMCS layout"),
     (["--dataset", "synthetic", "--source", "wtalc-i3d"], "--source/--features/--annotations/--meta apply to real"),
-    (["--dataset", "synthetic"], "--dataset synthetic needs --data-variant"),
+    (["--dataset", "synthetic"], "--dataset synthetic needs --scale and --data-variant"),
 ])
 def test_prepare_misuse_is_one_line(tmp_path, capsys, args, message):
     assert main(["prepare", "--scale", "smoke", "--out", str(tmp_path / "o"), *args]) == 2

@@ -60,7 +60,9 @@ def first_videos(dataset, count: int | None):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, choices=DATASETS)
-    parser.add_argument("--scale", required=True, choices=("smoke", "default", "paper"))
+    parser.add_argument("--scale", default=None, choices=("smoke", "default", "paper"),
+                        help="synthetic: the generator preset (required); real data: smoke keeps "
+                             f"{SMOKE_VIDEOS_PER_SUBSET} videos per subset, otherwise all")
     parser.add_argument("--data-variant", default=None,
                         help="synthetic data: data variant name in the catalog (e.g. i3d, unt); on real data it "
                              "stands for its real_source")
@@ -218,8 +220,8 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset == "synthetic":
         if args.source or args.features or args.annotations or args.meta:
             raise ConfigError("--source/--features/--annotations/--meta apply to real datasets, not --dataset synthetic")
-        if args.data_variant is None:
-            raise ConfigError("--dataset synthetic needs --data-variant (a data variant of the catalog)")
+        if args.data_variant is None or args.scale is None:
+            raise ConfigError("--dataset synthetic needs --scale and --data-variant (a data variant of the catalog)")
         variant = catalog.data_variant(args.data_variant)
         dataset = synthetic_dataset(args.scale, dict(variant.knobs), args.seed, variant.name)
         save_atomically(dataset, args.out)
