@@ -139,7 +139,7 @@ def test_real_catalog_structure_without_methods():
     assert set(catalog.trainings()) == set(catalog.experiments)
 
 
-# The paper numbers of design.md section 3, by hand: a typo in the catalog fails here.
+# The paper numbers, copied by hand from the papers: a typo in the catalog fails here.
 PAPER = {
     "table1": {"Baseline": 28.8, "Baseline + Masking": 28.6, "Baseline + HN": 32.7},
     "table2": {"Single + L_mil (Baseline)": 28.8, "Multiple + L_mil": 29.1, "Baseline + HN": 32.7,

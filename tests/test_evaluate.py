@@ -1,4 +1,4 @@
-"""Hand-computed cases for each protocol of `wstal.evaluate` (specs/evaluation.md)."""
+"""Hand-computed cases for each protocol of `wstal.evaluate` (docs/evaluation.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from wstal.cli import main
 from wstal.errors import ConfigError, DataError
 from wstal.evaluate import PROTOCOLS, GroundTruth, evaluate_detections, parse_tious
-from wstal.methods.base import Detection
+from wstal.data.records import Detection
 
 S = 0.64  # one snippet: hand cases on the grid stay exact under round(t * 25 / 16)
 

@@ -152,3 +152,25 @@ def test_changed_experiment_does_not_overwrite_config_json(toy_setup):
     with pytest.raises(ConfigError, match="different config"):
         train_run("toy_base", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
     assert (run / "config.json").read_text() == before
+
+
+def test_model_from_checkpoint_restores_weights_and_rejects_a_misfit(tmp_path):
+    """The one checkpoint-to-model loader (evaluation and the qualitative figures use it)."""
+    from toy_method import Toy, ToyConfig
+
+    from wstal.methods.base import config_to_dict
+    from wstal.run import model_from_checkpoint
+
+    dataset = toy_dataset()
+    trained = Toy(ToyConfig(), dataset).build_model()
+    with torch.no_grad():
+        for p in trained.parameters():
+            p.add_(1.0)
+    ckpt = {"method": "toy", "config": config_to_dict(ToyConfig()), "model": trained.state_dict()}
+    method, model = model_from_checkpoint(ckpt, dataset, tmp_path / "model.pt")
+    assert isinstance(method, Toy) and method.config == ToyConfig()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, trained.state_dict()[name])
+    wider = dict(ckpt, config=config_to_dict(ToyConfig(hidden=ToyConfig().hidden + 3)))
+    with pytest.raises(DataError, match="model.pt: weights do not fit the model"):
+        model_from_checkpoint(wider, dataset, tmp_path / "model.pt")

@@ -68,7 +68,7 @@ def test_gradient_accumulation_equals_one_summed_batch(tmp_path):
     items = method.train_items()
     chosen = step_rng(seed, 0, stream=1).permutation(len(items))[:4]
     torch.manual_seed(step_seed(seed, 0))
-    ctx = StepContext(step=0, epoch=0, rng=step_rng(seed, 0), device=torch.device("cpu"), total_steps=1)
+    ctx = StepContext(step=0, epoch=0, rng=step_rng(seed, 0), device=torch.device("cpu"))
     total = sum(method.loss(model, items[i], ctx)["total"] for i in chosen)
     total.backward()
     trained = state(tmp_path / "run")

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig
+from wstal.data.records import Dataset, Detection, Video
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig
 
 
 @dataclass

@@ -18,11 +18,13 @@ from typing import Any, Mapping
 
 import yaml
 
+from wstal.config_files import shipped_config
 from wstal.errors import ConfigError
 from wstal.evaluation.protocols import PROTOCOLS
 from wstal.metrics import AVERAGES, COLUMN_PATTERN
+from wstal.registry import did_you_mean
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "config" / "catalog.yaml"  # the checkout's
+DEFAULT_CATALOG = shipped_config("catalog.yaml")  # the checkout's, else the installed package's
 
 
 def default_catalog_path() -> Path:
@@ -197,11 +199,7 @@ def _lookup(table: Mapping[str, Any], name: str, kind: str, path: Path) -> Any:
     try:
         return table[name]
     except KeyError:
-        from difflib import get_close_matches
-
-        hint = get_close_matches(name, list(table), n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ConfigError(f"{path}: unknown {kind} {name!r}{suggestion}") from None
+        raise ConfigError(f"{path}: unknown {kind} {name!r}{did_you_mean(name, table)}") from None
 
 
 # ------------------------------------------------------------------ YAML with duplicate detection

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 
+from wstal import __version__
 from wstal.errors import WstalError
 
 # name -> one-line help; implementation in wstal/commands/<name>.py
@@ -30,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "summary": "write tables/summary.md (every claim with its verdict) and results/<dataset>/<scale>/metrics.csv",
     "collect": "write results/<dataset>/<scale>/metrics.csv: the tidy table of every evaluated run",
     "golden": "compare smoke-DAG numbers with tests/golden/smoke.json, or update it",
+    "bench": "time one training step: ours (packed, per video) vs the released code's per-video loop",
 }
 
 
@@ -43,6 +45,7 @@ def _module_name(command: str) -> str:
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wstal", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_text in COMMANDS.items():
@@ -64,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except WstalError as exc:
         print(f"wstal: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the file system refused (full, read-only, permissions) somewhere not wrapped
+        if exc.errno is None:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"wstal: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("wstal: interrupted", file=sys.stderr)

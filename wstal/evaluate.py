@@ -1,4 +1,4 @@
-"""mAP@tIoU of temporal detections under a named protocol (specs/evaluation.md).
+"""mAP@tIoU of temporal detections under a named protocol (docs/evaluation.md).
 
     truth = GroundTruth.from_dataset(dataset, "test")     # or GroundTruth.from_json(path, subset)
     result = evaluate_detections(truth, detections, protocol="snippet", tious=(0.1, 0.3, 0.5))
@@ -108,20 +108,40 @@ def check_tious(tious: Sequence[float]) -> np.ndarray:
     return values
 
 
+MAX_TIOUS = 1000  # more thresholds than this is a typo (a step of 1e-7), not an evaluation
+
+
 def parse_tious(text: str) -> tuple[float, ...]:
-    """`0.1:0.7:0.1` (start:stop:step, stop included) or `0.3,0.5,0.7`; values rounded to 10 decimals."""
+    """`0.1:0.7:0.1` (start:stop:step, stop included) or `0.3,0.5,0.7`; values rounded to 10 decimals.
+
+    Range and count are checked before the list is expanded: `0.1:1e9:1` or a step of
+    1e-7 is one error line, not a hang or an out-of-memory kill.
+    """
     try:
         if ":" in text:
             start, stop, step = (float(v) for v in text.split(":"))
+            if not all(np.isfinite((start, stop, step))):
+                raise ValueError("start, stop and step must be finite numbers")
             if step <= 0:
                 raise ValueError("step must be positive")
+            if not (0 < start <= 1 and 0 < stop <= 1):
+                raise ValueError("start and stop must lie in (0, 1]")
+            if stop < start:
+                raise ValueError("stop is below start")
             count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            if count > MAX_TIOUS:
+                raise ValueError(f"{count} thresholds, at most {MAX_TIOUS} allowed")
             values = [round(start + i * step, 10) for i in range(count)]
         else:
             values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
+            if len(values) > MAX_TIOUS:
+                raise ValueError(f"{len(values)} thresholds, at most {MAX_TIOUS} allowed")
+    except (ValueError, OverflowError) as exc:
         raise ConfigError(f"--tiou {text!r}: expected start:stop:step or a comma list ({exc})") from None
-    check_tious(values)
+    try:
+        check_tious(values)
+    except ConfigError as exc:
+        raise ConfigError(f"--tiou {text!r}: {exc}") from None
     return tuple(values)
 
 

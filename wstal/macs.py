@@ -2,8 +2,8 @@
 
 `torch.utils.flop_counter.FlopCounterMode` counts matmuls, linear layers, einsums and
 convolutions (2 FLOPs per multiply-add); biases, activations, softmax, norms, pooling
-and `linalg.solve` are not counted, which is the convention of the spec's per-layer
-arithmetic (`rskp.md` §11). Input: one video of 100 snippets of 2048-d I3D features;
+and `linalg.solve` are not counted, which is the convention of the per-layer
+arithmetic of docs/methods/rskp.md §10. Input: one video of 100 snippets of 2048-d I3D features;
 the I3D backbone itself is excluded, as in the paper.
 
 RSKP is counted as the released code computes it (`walk_solver="inverse"`: a T x T
@@ -28,7 +28,7 @@ NUM_CLASSES = 20
 INTER_CLASSES = 1  # the training code's inter branch: one GT class -> its s memory slots
 
 PAPER_GMACS = {"wtalc": 0.42, "co2net": 2.79, "rskp_main": 0.44, "rskp_intra": 0.48, "rskp_inter": 0.90}
-SPEC_MACS = {  # rskp.md §11 per-layer arithmetic (T = 100)
+SPEC_MACS = {  # per-layer arithmetic, docs/methods/rskp.md §10 (T = 100)
     "wtalc": 423_526_400, "co2net": 2_789_421_056, "rskp_main": 439_726_080, "rskp_intra": 476_960_896,
     "rskp_inter": 512_936_912,
 }
@@ -83,7 +83,7 @@ def rskp_macs(snippets: int = SNIPPETS, solver: str = "inverse") -> dict[str, in
 
 
 def rskp_inter_conventions(snippets: int = SNIPPETS) -> dict[str, dict[str, Any]]:
-    """Counting conventions for '+inter' (spec §11.3), each = our +intra count + the counted extra parts."""
+    """Counting conventions for '+inter' (docs/methods/rskp.md §10), each = our +intra count + the counted extra parts."""
     model = _rskp_model("inverse")
     x = _video(snippets)
     gen = torch.Generator().manual_seed(1)

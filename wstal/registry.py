@@ -7,11 +7,17 @@ the CLI, the catalog validator and the training loop at once.
 from __future__ import annotations
 
 from difflib import get_close_matches
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 from wstal.errors import ConfigError
 
 T = TypeVar("T")
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest known name, or "" when none is close."""
+    hint = get_close_matches(name, list(known), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 
 class Registry(Generic[T]):
@@ -34,8 +40,7 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            hint = get_close_matches(name, self._items, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suggestion = did_you_mean(name, self._items)
             known = ", ".join(sorted(self._items)) or "none"
             raise ConfigError(f"unknown {self.kind} {name!r}{suggestion}; known: {known}") from None
 

@@ -10,21 +10,26 @@ Inference-only ablations are variants of one trained model, never retrains.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset
+from wstal.data.records import Dataset, Detection
 from wstal.errors import ConfigError, DataError
+from wstal.evaluation.precision import non_interpolated_ap
 from wstal.metrics import AVERAGE_TIOUS as AVERAGES, all_tious, average_of, tiou_key
-from wstal.methods.base import Detection, Method, apply_overrides, config_from_dict, config_to_dict, get_method
-from wstal.train import CHECKPOINT, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb, train
-from wstal.utils.atomic import atomic_write_json
+from wstal.methods.base import Method, apply_overrides, config_from_dict, config_to_dict, get_method
+from wstal.train import (CHECKPOINT, TRAIN_LOG, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb,
+                         train)
+from wstal.utils.atomic import atomic_write_json, write_error
 from wstal.utils.provenance import provenance
 from wstal.utils.seeding import resolve_device
 
@@ -55,17 +60,21 @@ def train_run(
     """Train catalog experiment `experiment` with `seed` into the run folder `out_dir`.
 
     `catalog` is a loaded `Catalog` (default: `config/catalog.yaml`). Writes
-    `config.json` first, so an interrupted run still says what it was.
+    `config.json` first, so an interrupted run still says what it was. The folder is
+    locked while training (a second training into it fails at once), and a start that
+    fails before the first checkpoint leaves no half run folder behind.
     """
     from wstal.catalog import load_catalog
     from wstal.data.io import load_dataset
     from wstal.data.sources import SOURCES
+    from wstal.train import check_has_features
 
     catalog = catalog if catalog is not None else load_catalog()
     exp = catalog.experiment(experiment)
     method = get_method(exp.method)
     config = resolve_config(method, scale, dict(exp.overrides), experiment)
     dataset = load_dataset(dataset_dir)
+    check_has_features(dataset, experiment)
     prepared_variant = dataset.meta.get("data_variant")
     if prepared_variant is not None and prepared_variant != exp.data_variant:
         raise ConfigError(f"experiment {experiment!r} needs data variant {exp.data_variant!r} but {dataset_dir} "
@@ -75,15 +84,108 @@ def train_run(
         raise ConfigError(f"experiment {experiment!r} needs feature source {wanted_source or 'synthetic data'} but "
                           f"{dataset_dir} holds {prepared_source!r} features")
     out_dir = Path(out_dir)
-    if resume:
-        check_resumable(out_dir, exp.method, config, experiment)  # config.json must keep matching model.pt
-    atomic_write_json(out_dir / RUN_CONFIG, {
-        "experiment": experiment, "method": exp.method, "data_variant": exp.data_variant,
-        "dataset": dataset_name or dataset.name, "dataset_dir": str(Path(dataset_dir).resolve()),
-        "scale": scale, "seed": int(seed), "config": config_to_dict(config),
-    })
-    return train(exp.method, config, dataset, out_dir, seed, device=device, resume=resume,
-                 progress=progress, experiment=experiment)
+    created = not out_dir.exists()
+    try:
+        with run_folder_lock(out_dir):
+            remove_stale_temps_in(out_dir)
+            if resume:
+                check_resumable(out_dir, exp.method, config, experiment)  # config.json must keep matching model.pt
+                check_same_run(out_dir, experiment, seed)  # same config, other experiment or seed: no mixing
+            else:  # a fresh start: nothing of the old run may pass for this one if the new start fails
+                _unlink(out_dir / TRAIN_SUMMARY)
+                _unlink(out_dir / CHECKPOINT)
+            try:
+                atomic_write_json(out_dir / RUN_CONFIG, {
+                    "experiment": experiment, "method": exp.method, "data_variant": exp.data_variant,
+                    "dataset": dataset_name or dataset.name, "dataset_dir": str(Path(dataset_dir).resolve()),
+                    "scale": scale, "seed": int(seed), "config": config_to_dict(config),
+                })
+                return train(exp.method, config, dataset, out_dir, seed, device=device, resume=resume,
+                             progress=progress, experiment=experiment)
+            except BaseException:
+                if not (out_dir / CHECKPOINT).exists():  # failed before anything resumable: leave no half run
+                    for name in (RUN_CONFIG, TRAIN_LOG):
+                        _unlink(out_dir / name)
+                raise
+    finally:
+        if created:
+            try:
+                out_dir.rmdir()  # only if empty: a failed first start
+            except OSError:
+                pass
+
+
+LOCK_FILE = ".wstal-train.lock"
+
+
+@contextmanager
+def run_folder_lock(out_dir: str | Path) -> Iterator[Path]:
+    """Hold an exclusive lock on the run folder (created if needed) while training into it.
+
+    `flock` on a file in the folder: released by the kernel when the process dies (SIGKILL
+    included), so a killed run never leaves a stale lock; a second `wstal train` into the
+    same folder fails at once with one line instead of mixing two runs' files.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataError(out_dir, "run folder (--out) exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from None
+    path = out_dir / LOCK_FILE
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise write_error(path, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigError(f"{out_dir}: another `wstal train` is training into this run folder (it holds "
+                              f"{LOCK_FILE}); wait for it to finish or use another --out") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino  # not unlinked by a finishing holder meanwhile
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        _unlink(path)
+        os.close(fd)
+
+
+def check_same_run(out_dir: Path, experiment: str, seed: int) -> None:
+    """A run folder holding another (experiment, seed) is refused, not resumed into a mixed folder."""
+    path = out_dir / RUN_CONFIG
+    if not path.exists() or not ((out_dir / CHECKPOINT).exists() or (out_dir / TRAIN_SUMMARY).exists()):
+        return
+    recorded = _read_run_config(out_dir)
+    if recorded.get("experiment") != experiment or recorded.get("seed") != int(seed):
+        raise ConfigError(f"{out_dir}: run folder holds experiment {recorded.get('experiment')!r} seed "
+                          f"{recorded.get('seed')!r} (config.json), not {experiment!r} seed {seed}; use another "
+                          f"--out, or --no-resume to replace it")
+
+
+def remove_stale_temps_in(folder: Path) -> None:
+    """Temp files that killed writers left in the run folder (safe: the folder is locked by us)."""
+    from wstal.utils.atomic import remove_stale_temps
+
+    for name in (CHECKPOINT, TRAIN_SUMMARY, TRAIN_LOG, RUN_CONFIG):
+        remove_stale_temps(folder, name)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise write_error(path, exc) from None
 
 
 # ------------------------------------------------------------------ inference
@@ -126,9 +228,7 @@ def classification_map(scores: np.ndarray, videos: list, num_classes: int) -> fl
         if positives == 0:
             continue
         order = np.argsort(-scores[:, c], kind="stable")
-        hits = truth[order, c]
-        precision_at_hit = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
-        aps.append(precision_at_hit.sum() / positives)
+        aps.append(non_interpolated_ap(truth[order, c][:, None], positives)[0])
     return float(100.0 * np.mean(aps)) if aps else None
 
 
@@ -163,6 +263,19 @@ def score_model(method: Method, model: nn.Module, device: torch.device, variant:
     return result
 
 
+def model_from_checkpoint(ckpt: dict, dataset: Dataset, source: Path) -> tuple[Method, nn.Module]:
+    """The method (config from the checkpoint) and its model carrying the checkpoint's weights, on the CPU."""
+    method_cls = get_method(ckpt["method"])
+    method = method_cls(config_from_dict(method_cls.Config, ckpt["config"], f"{source} config"), dataset)
+    model = method.build_model()
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise DataError(source, f"weights do not fit the model for this dataset "
+                                f"({str(exc).splitlines()[0][:200]})") from None
+    return method, model
+
+
 def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
                  dataset_dir: str | Path | None = None, device: str = "auto") -> dict:
     """Evaluate the finished run in `run_dir` with inference variant `variant`; return metrics.
@@ -182,20 +295,15 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
         raise ConfigError(f"unknown variant {variant!r} for method {method_cls.name!r}; "
                           f"known: {', '.join(method_cls.VARIANTS)}")
     from wstal.data.io import load_dataset
+    from wstal.evaluation.options import check_run_dataset
 
     data = dataset_dir or run_config.get("dataset_dir")
     if data is None:  # an imported run records no dataset unless `wstal import --data` gave one
         raise ConfigError(f"{run_dir / RUN_CONFIG}: no dataset recorded; give the dataset folder (--annotations)")
+    check_run_dataset(run_dir, run_config.get("dataset_dir"), dataset_dir)
     dataset = load_dataset(data)
-    config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
     dev = resolve_device(device)
-    method = method_cls(config, dataset)
-    model = method.build_model()
-    try:
-        model.load_state_dict(ckpt["model"])
-    except RuntimeError as exc:
-        raise DataError(run_dir / CHECKPOINT, f"weights do not fit the model for this dataset "
-                                              f"({str(exc).splitlines()[0][:200]})") from None
+    method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.to(dev)
 
     t0 = time.perf_counter()
@@ -219,6 +327,7 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
         "dataset": run_config.get("dataset", dataset.name),
         "scale": run_config.get("scale"),
         "data_variant": run_config.get("data_variant"),
+        "dataset_dir": str(Path(data).resolve()),
         "config": ckpt["config"],
         "provenance": {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)},
         "timing": {**train_timing, "eval_wall_s": eval_wall, "eval_peak_memory_mb": peak_memory_mb(dev)},
@@ -230,16 +339,29 @@ def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
     return metrics
 
 
+RUN_CONFIG_FIELDS = {"experiment": str, "method": str, "dataset_dir": str, "scale": str, "seed": int}
+OPTIONAL_RUN_FIELDS = {"dataset_dir"}  # `wstal import cmcs` without --data records none (null)
+
+
 def _read_run_config(run_dir: Path) -> dict:
+    """`config.json` of a run folder, with the fields evaluation reads checked (one line if not)."""
+    from wstal.utils.jsonfile import read_json
+
     path = run_dir / RUN_CONFIG
     if not run_dir.is_dir():
         raise DataError(run_dir, "run folder not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, "missing; this folder was not made by `wstal train`") from None
-    except ValueError as exc:
-        raise DataError(path, f"not valid JSON ({exc})") from None
+    data = read_json(path, "missing; this folder was not made by `wstal train`")
+    if not isinstance(data, dict):
+        raise DataError(path, f"expected a JSON object, got {type(data).__name__}; this file was not written by "
+                              "`wstal train` (retrain the run)")
+    for key, kind in RUN_CONFIG_FIELDS.items():
+        value = data.get(key)
+        if value is None and key in OPTIONAL_RUN_FIELDS and key in data:
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise DataError(path, f"field {key!r} missing or not {kind.__name__} (got {type(value).__name__}); "
+                                  "this file was not written by `wstal train` (retrain the run)")
+    return data
 
 
 def _train_commits(run_dir: Path, ckpt: dict) -> list[str]:
@@ -254,13 +376,22 @@ def _train_commits(run_dir: Path, ckpt: dict) -> list[str]:
 
 
 def _train_timing(run_dir: Path, ckpt: dict) -> dict:
+    """Timing of the training from its summary; from the checkpoint when the summary is unusable."""
     try:
-        timing = json.loads((run_dir / TRAIN_SUMMARY).read_text(encoding="utf-8"))["timing"]
-    except (OSError, ValueError, KeyError):
+        summary = json.loads((run_dir / TRAIN_SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        summary = None
+    timing = summary.get("timing") if isinstance(summary, dict) else None
+    if not isinstance(timing, dict):
         timing = {"train_wall_s": ckpt.get("train_wall_s"), "iterations_per_s": None, "peak_memory_mb": None}
-    return {"train_wall_s": timing.get("train_wall_s"), "iterations_per_s": timing.get("iterations_per_s"),
-            "peak_memory_mb": timing.get("peak_memory_mb")}
+
+    def number(key: str) -> float | None:
+        value = timing.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    return {"train_wall_s": number("train_wall_s"), "iterations_per_s": number("iterations_per_s"),
+            "peak_memory_mb": number("peak_memory_mb")}
 
 
-__all__ = ["train_run", "evaluate_run", "resolve_config", "score_model", "predict", "predictions_json",
+__all__ = ["train_run", "evaluate_run", "run_folder_lock", "resolve_config", "score_model", "predict", "predictions_json",
            "classification_map", "AVERAGES"]

@@ -10,15 +10,19 @@ and their runs survive a hard stop:
   resumed from `model.pt` is bit-identical to an uninterrupted one on the CPU without
   saving RNG states;
 * gradient accumulation: `train.batch_videos` per-video losses are summed into one
-  optimiser update (the papers' batch), items drawn continuously across epochs;
+  optimiser update (the papers' batch), items drawn continuously across epochs; with
+  `train.batching: packed` (the default) a method with a `batch_loss` takes the whole batch
+  in one forward/backward pass, otherwise each video gets its own (the released code's loop);
 * checkpoints (`model.pt`, atomic, `torch.load(weights_only=True)`-loadable), resume,
   the divergence guard, progress output, timing and `train_log.jsonl`.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import resource
 import sys
 import time
@@ -32,7 +36,8 @@ from torch import nn
 from wstal.data.records import Dataset
 from wstal.errors import ConfigError, DataError, TrainingDiverged
 from wstal.methods.base import Method, StepContext, config_to_dict, get_method
-from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wstal.methods.packing import check_batching
+from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, write_error
 from wstal.utils.provenance import git_commit
 from wstal.utils.seeding import resolve_device, seed_everything, step_rng, step_seed
 
@@ -86,6 +91,9 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+RESTART_HINT = "delete it or rerun `wstal train` with --no-resume to start the run over"
+
+
 def load_checkpoint(path: str | Path) -> dict:
     """Load `model.pt` without running code (`weights_only=True`); clear error when corrupt."""
     path = Path(path)
@@ -94,15 +102,37 @@ def load_checkpoint(path: str | Path) -> dict:
     except FileNotFoundError:
         raise DataError(path, "checkpoint not found") from None
     except Exception as exc:  # corrupt, truncated or code-carrying file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(path, f"not a loadable wstal checkpoint ({first[:200]})") from None
+        reason = _torch_load_reason(exc)
+        if reason.startswith("Unsupported global"):
+            # never repeat torch's advice (weights_only=False): it would run code from the file
+            raise DataError(path, f"refused: the file asks for a Python object besides tensors and plain data "
+                                  f"({reason[:120]}), which wstal never unpickles; {RESTART_HINT}") from None
+        raise DataError(path, f"not a loadable wstal checkpoint, corrupt or truncated ({reason[:120]}); "
+                              f"{RESTART_HINT}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise DataError(path, "not a wstal checkpoint (missing format marker)")
+        raise DataError(path, f"not a wstal checkpoint (missing format marker); {RESTART_HINT}")
     return ckpt
 
 
+def _torch_load_reason(exc: Exception) -> str:
+    """The cause in torch's load error, without its advice to load with weights_only=False."""
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1].split("Check the documentation", 1)[0]
+    text = " ".join(text.split())
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if found:
+        return f"Unsupported global {found.group(1)}"
+    return text.split(". ", 1)[0] or type(exc).__name__
+
+
 def _save_checkpoint(path: Path, state: dict) -> None:
-    atomic_write_bytes(path, lambda handle: torch.save(state, handle))
+    """Serialised in memory first: torch's zip writer reports a full disk as an opaque RuntimeError,
+    a plain write of the bytes as the OSError the atomic writer turns into one line."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, lambda handle: handle.write(buffer.getbuffer()))
 
 
 @dataclass
@@ -151,6 +181,26 @@ def _progress_mode(progress: bool | str | None) -> str:
     return progress
 
 
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed large blocks in the heap instead of returning them to the OS.
+
+    By default blocks above a (dynamic, <= 32 MB) threshold are mmap'ed and unmapped on free,
+    and the heap top is trimmed, so every large temporary of a step ([T, 2048] activations) is
+    page-faulted in again: about 15% of an RSKP paper-width step on one CPU thread (measured).
+    The cost is a resident size that stays at its peak. No effect (False) off glibc.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
 def peak_memory_mb(device: torch.device) -> float:
     """Peak memory of this process: CUDA allocator peak on GPU, peak RSS on the CPU."""
     if device.type == "cuda":
@@ -187,6 +237,7 @@ def train(
     """
     out_dir = Path(out_dir)
     experiment = experiment or out_dir.name
+    check_has_features(dataset, experiment)
     steps = int(config.train.steps)
     batch = int(config.train.batch_videos)
     if steps <= 0 or batch <= 0:
@@ -201,6 +252,8 @@ def train(
     if previous is not None and previous["step"] >= steps:
         return _finished_summary(out_dir, previous)
 
+    if dev.type == "cpu":
+        keep_freed_memory()
     seed_everything(seed, device=dev)
     method = get_method(method_name)(config, dataset)
     method.prepare()
@@ -208,7 +261,9 @@ def train(
     optimizer = method.build_optimizer(model)
     base_lrs = [float(group["lr"]) for group in optimizer.param_groups]  # before a resume loads decayed ones
     start, prior_wall, best, history = 0, 0.0, None, []
+    saved = {"step": None}  # the last checkpoint on disk that belongs to this run (for messages)
     if previous is not None:
+        saved["step"] = int(previous["step"])
         model.load_state_dict(previous["model"])
         optimizer.load_state_dict(previous["optimizer"])
         start = int(previous["step"])
@@ -220,12 +275,17 @@ def train(
     here = git_commit()
     if not commits or commits[-1] != here:
         commits.append(here)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from None
     log_lines = _kept_log_lines(out_dir / TRAIN_LOG, start)
     atomic_write_text(out_dir / TRAIN_LOG, "".join(log_lines))
 
     items = method.train_items()
     order = EpochOrder(len(items), seed)
+    packed = check_batching(str(getattr(config.train, "batching", "per_video")), experiment) == "packed" \
+        and method.packs_batches
     eval_every = int(getattr(config.train, "eval_every", 0) or 0)
     ckpt_every = int(getattr(config.train, "checkpoint_every", 0) or 0)
     if eval_every and periodic_eval is None:
@@ -242,40 +302,59 @@ def train(
             "best_on_test": best, "eval_history": history,
             "train_wall_s": float(wall), "device": str(dev), "train_commits": commits,
         })
+        saved["step"] = int(step_done)
+
+    def kept() -> str:
+        if saved["step"] is None:
+            return "no checkpoint was written yet (nothing to resume: fix the cause and rerun)"
+        return f"last good checkpoint (step {saved['step']}) kept at {ckpt_path}"
 
     bar = _Progress(_progress_mode(progress), steps, start, experiment)
     t0 = last_saved = time.perf_counter()
     last: dict[str, float] = {}
-    log = open(out_dir / TRAIN_LOG, "a", encoding="utf-8")
+    stalled = _ZeroGradientGuard(experiment, seed, dataset)
+    try:
+        log = open(out_dir / TRAIN_LOG, "a", encoding="utf-8")
+    except OSError as exc:
+        raise write_error(out_dir / TRAIN_LOG, exc) from None
     try:
         for step in range(start, steps):
             torch.manual_seed(step_seed(seed, step))
             epoch, _ = order(step * batch)
-            ctx = StepContext(step=step, epoch=epoch, rng=step_rng(seed, step), device=dev, total_steps=steps)
+            ctx = StepContext(step=step, epoch=epoch, rng=step_rng(seed, step), device=dev)
             model.train()
             optimizer.zero_grad(set_to_none=True)
             last = {}
-            for k in range(batch):
-                _, index = order(step * batch + k)
-                losses = method.loss(model, items[index], ctx)
-                total = losses["total"]
-                value = float(total.detach())
-                if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"experiment {experiment!r} (seed {seed}): loss is {value} at step {step} "
-                        f"(video {k + 1}/{batch} of the batch); last good checkpoint kept at {ckpt_path}")
-                total.backward()
-                for name, tensor in losses.items():
-                    last[name] = last.get(name, 0.0) + float(tensor.detach())
-            _check_gradients(model, experiment, seed, step, ckpt_path)
+            chosen = [items[order(step * batch + k)[1]] for k in range(batch)]
+            if packed:
+                losses = method.batch_loss(model, chosen, ctx)
+                values = {name: tensor.detach().cpu().tolist() for name, tensor in losses.items()}
+                for k, value in enumerate(values["total"]):
+                    _check_loss(value, experiment, seed, step, k, batch, kept)
+                losses["total"].sum().backward()
+                for name, per_item in values.items():
+                    for value in per_item:  # the per-video path's order of summation
+                        last[name] = last.get(name, 0.0) + value
+            else:
+                for k, item in enumerate(chosen):
+                    losses = method.loss(model, item, ctx)
+                    total = losses["total"]
+                    _check_loss(float(total.detach()), experiment, seed, step, k, batch, kept)
+                    total.backward()
+                    for name, tensor in losses.items():
+                        last[name] = last.get(name, 0.0) + float(tensor.detach())
+            stalled.check(_check_gradients(model, experiment, seed, step, kept), step, kept)
             if getattr(config.train, "lr_decay_steps", ()):
                 factor = lr_factor(config.train, step)
                 for group, base_lr in zip(optimizer.param_groups, base_lrs):
                     group["lr"] = base_lr * factor
             optimizer.step()
             method.after_step(model, ctx)
-            log.write(json.dumps({"step": step, "epoch": epoch, **last}) + "\n")
-            log.flush()
+            try:
+                log.write(json.dumps({"step": step, "epoch": epoch, **last}) + "\n")
+                log.flush()
+            except OSError as exc:
+                raise write_error(out_dir / TRAIN_LOG, exc) from None
             done = step + 1
             if eval_every and (done % eval_every == 0 or done == steps):
                 best, history = _periodic(periodic_eval, method, model, dev, done, best, history)
@@ -285,7 +364,10 @@ def train(
                 checkpoint(done, prior_wall + now - t0)
                 last_saved = now
     finally:
-        log.close()
+        try:
+            log.close()
+        except OSError:
+            pass  # the write error (if any) was raised above
         bar.close()
 
     wall = time.perf_counter() - t0
@@ -338,11 +420,23 @@ def _resumable_checkpoint(path: Path, method_name: str, config_dict: dict, exper
     if ckpt.get("method") != method_name:
         raise ConfigError(f"{path}: checkpoint is of method {ckpt.get('method')!r}, not {method_name!r}; "
                           f"use --no-resume or another --out")
-    if _plain(ckpt.get("config")) != _plain(config_dict):
-        differing = _differing_keys(_plain(ckpt.get("config")), _plain(config_dict))
-        raise ConfigError(f"{path}: checkpoint of {experiment!r} was trained with a different config "
-                          f"({', '.join(differing[:5])}); use --no-resume or another --out")
+    stored, current = _trained_config(ckpt.get("config")), _trained_config(config_dict)
+    if stored != current:
+        differing = _differing_keys(stored, current)
+        raise ConfigError(f"{path}: checkpoint of {ckpt.get('experiment')!r} was trained with a different config "
+                          f"({', '.join(differing[:5])}) than {experiment!r}; use --no-resume or another --out")
     return ckpt
+
+
+EXECUTION_KEYS = ("batching",)  # train.* keys that change how a step runs, not what it computes
+
+
+def _trained_config(config: Any) -> Any:
+    """The config as far as it decides what is trained: a run may resume under another `train.batching`."""
+    plain = _plain(config)
+    if isinstance(plain, dict) and isinstance(plain.get("train"), dict):
+        plain["train"] = {k: v for k, v in plain["train"].items() if k not in EXECUTION_KEYS}
+    return plain
 
 
 def _differing_keys(a: Any, b: Any, prefix: str = "") -> list[str]:
@@ -357,9 +451,12 @@ def _finished_summary(out_dir: Path, ckpt: dict) -> dict:
     path = out_dir / TRAIN_SUMMARY
     if path.exists():
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass  # rebuilt below from the checkpoint, which is the source of truth
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            stored = None
+        if _summary_shaped(stored):
+            return stored
+        # unreadable or wrong-shaped: rebuilt below from the checkpoint, which is the source of truth
     summary = {
         "method": ckpt["method"], "experiment": ckpt.get("experiment"), "seed": ckpt.get("seed"),
         "steps": ckpt["total_steps"], "batch_videos": ckpt["config"]["train"]["batch_videos"],
@@ -370,6 +467,12 @@ def _finished_summary(out_dir: Path, ckpt: dict) -> dict:
     }
     atomic_write_json(path, summary)
     return summary
+
+
+def _summary_shaped(summary: Any) -> bool:
+    """What `wstal train` and the report read from a summary: an object with a `timing` object."""
+    return (isinstance(summary, dict) and isinstance(summary.get("timing"), dict)
+            and isinstance(summary.get("steps"), int) and not isinstance(summary.get("steps"), bool))
 
 
 def _kept_log_lines(path: Path, start: int) -> list[str]:
@@ -387,12 +490,60 @@ def _kept_log_lines(path: Path, start: int) -> list[str]:
     return kept
 
 
-def _check_gradients(model: nn.Module, experiment: str, seed: int, step: int, ckpt_path: Path) -> None:
-    """A finite loss can still give NaN/Inf gradients; an update with them would poison the model."""
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    if grads and not bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
-        raise TrainingDiverged(f"experiment {experiment!r} (seed {seed}): NaN/Inf gradient at step {step}; "
-                               f"last good checkpoint kept at {ckpt_path}")
+def _check_loss(value: float, experiment: str, seed: int, step: int, k: int, batch: int,
+                kept: Callable[[], str]) -> None:
+    if not math.isfinite(value):
+        raise TrainingDiverged(
+            f"experiment {experiment!r} (seed {seed}): loss is {value} at step {step} "
+            f"(video {k + 1}/{batch} of the batch); {kept()}")
+
+
+def _check_gradients(model: nn.Module, experiment: str, seed: int, step: int, kept: Callable[[], str]) -> bool:
+    """A finite loss can still give NaN/Inf gradients; an update with them would poison the model.
+
+    Returns True when every gradient is exactly 0 (one reduction per parameter, one sync).
+    """
+    grads = [p.grad for p in model.parameters() if p.grad is not None and p.grad.numel()]
+    if not grads:
+        return True
+    largest = torch.stack([g.detach().abs().amax() for g in grads])
+    if not bool(torch.isfinite(largest).all()):
+        raise TrainingDiverged(f"experiment {experiment!r} (seed {seed}): NaN/Inf gradient at step {step}; {kept()}")
+    return bool((largest == 0).all())
+
+
+ZERO_GRADIENT_STEPS = 5  # consecutive steps with every gradient exactly 0: the model cannot learn
+
+
+class _ZeroGradientGuard:
+    """Stops a run that cannot learn: all gradients exactly 0 for `ZERO_GRADIENT_STEPS` steps in a row.
+
+    Finite but absurd inputs (features around 1e37) saturate every nonlinearity: the loss
+    stays finite, only repeats the batches' values, and the optimiser never moves. Such a
+    run would "succeed" with a model that is its initialisation.
+    """
+
+    def __init__(self, experiment: str, seed: int, dataset: Dataset):
+        self.experiment, self.seed, self.dataset = experiment, seed, dataset
+        self.count = 0
+
+    def check(self, all_zero: bool, step: int, kept: Callable[[], str]) -> None:
+        self.count = self.count + 1 if all_zero else 0
+        if self.count >= ZERO_GRADIENT_STEPS:
+            largest = max((float(abs(v.features).max()) for v in self.dataset.videos if v.features.size), default=0.0)
+            raise TrainingDiverged(
+                f"experiment {self.experiment!r} (seed {self.seed}): every gradient is exactly 0 for "
+                f"{self.count} steps (steps {step - self.count + 1}..{step}): the model cannot learn; the largest "
+                f"|feature| of dataset {self.dataset.name!r} is {largest:.3g} (features out of range?); {kept()}")
+
+
+def check_has_features(dataset: Dataset, experiment: str) -> None:
+    """Training needs features: say so before any model sees an empty [0, 0] array."""
+    if not dataset.features_loaded:
+        where = dataset.meta.get("annotations") or dataset.name
+        folder = Path(where).parent if str(where).endswith(".json") else where
+        raise DataError(folder, f"dataset has no features (annotation-only); experiment {experiment!r} cannot "
+                                "train on it (prepare it with its features file)")
 
 
 def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: torch.device, step: int,
@@ -410,4 +561,4 @@ def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: 
 
 
 __all__ = ["train", "lr_factor", "check_lr_decay", "check_resumable", "load_checkpoint", "EpochOrder",
-           "peak_memory_mb", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
+           "peak_memory_mb", "keep_freed_memory", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]

@@ -16,7 +16,7 @@ import time
 import pytest
 import torch
 
-from wstal.methods.rskp_parts.random_walk import naive_inverse_walk, random_walk
+from wstal.methods.rskp_parts.random_walk import random_walk
 
 T, D, K = 5000, 256, 8
 

@@ -132,7 +132,7 @@ def test_training_samples_are_crop_offset_sequences_drawn_from_the_step_rng(layo
     model.eval()  # no dropout: the loss then depends only on the drawn sequence
 
     def ctx():
-        return StepContext(step=5, epoch=0, rng=step_rng(0, 5), device=torch.device("cpu"), total_steps=10)
+        return StepContext(step=5, epoch=0, rng=step_rng(0, 5), device=torch.device("cpu"))
 
     a = method.loss(model, real[0], ctx())["total"].item()
     b = method.loss(model, real[0], ctx())["total"].item()

@@ -11,7 +11,6 @@ from wstal.data.hard_negatives import (
     median_smooth,
     pseudo_background_videos,
     remove_short_runs,
-    runs,
     seconds_to_min_run,
     seconds_to_odd_kernel,
     static_mask,
@@ -19,6 +18,7 @@ from wstal.data.hard_negatives import (
 )
 from wstal.data.records import Dataset, Video
 from wstal.errors import ConfigError, DataError
+from wstal.utils.runs import runs
 
 SNIPPET = 0.64  # W-TALC snippet: 16 frames at 25 fps
 

@@ -232,7 +232,7 @@ def test_paper_scale_matches_thumos_sizes():
 def test_unknown_or_bad_knobs_are_one_line_config_errors():
     with pytest.raises(ConfigError, match="unknown synthetic knob 'contxt'.*context"):
         make_config("smoke", {"contxt": "0"})
-    with pytest.raises(ConfigError, match="context='x'"):
+    with pytest.raises(ConfigError, match="context expects float, got 'x'"):
         make_config("smoke", {"context": "x"})
     with pytest.raises(ConfigError, match="within"):
         make_config("smoke", {"context": "1.5"})

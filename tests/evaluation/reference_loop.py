@@ -1,6 +1,6 @@
 """A deliberately plain per-prediction Python evaluator: the reference the vectorised one must equal.
 
-Written straight from specs/evaluation.md, one prediction at a time, with Python sets
+Written straight from docs/evaluation.md, one prediction at a time, with Python sets
 for the W-TALC snippet sets and the literal VOC envelope for interpolated AP. It shares
 only the documented tie-breaking with `wstal.evaluate` (score desc, then video in
 subset order, start, end; equal overlaps -> earlier GT / higher-ranked prediction).

@@ -116,7 +116,7 @@ def make(overrides: dict, ds: Dataset | None = None) -> CMCS:
 
 
 def ctx(step: int = 0) -> StepContext:
-    return StepContext(step, 0, step_rng(0, step), torch.device("cpu"), 10)
+    return StepContext(step, 0, step_rng(0, step), torch.device("cpu"))
 
 
 @pytest.mark.parametrize("name", sorted(VARIANT_OVERRIDES))
@@ -214,7 +214,7 @@ def _train(seed: int, steps: int = 3) -> dict:
     items = method.train_items()
     for step in range(steps):
         torch.manual_seed(step_seed(seed, step))
-        c = StepContext(step, 0, step_rng(seed, step), torch.device("cpu"), steps)
+        c = StepContext(step, 0, step_rng(seed, step), torch.device("cpu"))
         opt.zero_grad()
         for k in range(4):
             method.loss(model, items[(step * 4 + k) % len(items)], c)["total"].backward()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wstal.data.io import FORMATS, load_dataset, save_dataset
+from wstal.data.io import FORMATS, load_dataset, save_dataset_atomically
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    dataset = load_dataset(args.src, args.features, trust_pickle=args.trust_pickle)
-    save_dataset(dataset, args.dst, fmt=args.to)
+    dataset = load_dataset(args.src, args.features, trust_pickle=args.trust_pickle, check_crc=True)
+    save_dataset_atomically(dataset, args.dst, fmt=args.to)
     snippets = sum(v.num_snippets for v in dataset.videos)
     what = f"{snippets} snippets x {dataset.feature_dim} features" if dataset.features_loaded else "annotations only"
     print(f"{args.src} -> {args.dst} ({args.to}): {len(dataset.videos)} videos, "

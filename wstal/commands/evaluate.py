@@ -8,6 +8,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from wstal.errors import ConfigError
+from wstal.evaluation.protocols import PROTOCOL_NAMES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,9 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(with --run: the dataset folder, default the one recorded in the run)")
     parser.add_argument("--predictions", metavar="PRED.json", help="ActivityNet result JSON (seconds)")
     parser.add_argument("--subset", default="test", help="GT subset to evaluate (default: test)")
-    parser.add_argument("--protocol", default=None,
-                        help="activitynet | snippet | wtalc | th14 | th14-11pt (| th14-11pt-nearest | "
-                             "th14-11pt-octave: other 11-point recall levels) (default: activitynet; "
+    parser.add_argument("--protocol", default=None, choices=PROTOCOL_NAMES,
+                        help="evaluation protocol (docs/evaluation.md) (default: activitynet; "
                              "with --run: the method's paper protocol)")
     parser.add_argument("--tiou", default="0.1:0.7:0.1", help="start:stop:step (stop included) or a comma list")
     parser.add_argument("--snippet-seconds", type=float, default=None,
@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wstal.evaluation.options import check_evaluate_options
+
+    check_evaluate_options(args)  # i10: options that do not apply, --output = an input, --snippet-seconds
     if args.run:
         from wstal.run import evaluate_run
 
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 def load_ground_truth(path: Path, subset: str, snippet_seconds: float | None):
     """A GT JSON file, or a dataset folder read by `wstal.data.io` (annotations only)."""
+    from wstal.data.records import SNIPPET_SECONDS
     from wstal.errors import DataError
     from wstal.evaluate import GroundTruth
 
@@ -65,7 +69,7 @@ def load_ground_truth(path: Path, subset: str, snippet_seconds: float | None):
         return GroundTruth.from_dataset(dataset, subset)
     if not path.exists():
         raise DataError(path, "annotations not found (expected a dataset folder or a GT JSON file)")
-    return GroundTruth.from_json(path, subset, snippet_seconds if snippet_seconds is not None else 16.0 / 25.0)
+    return GroundTruth.from_json(path, subset, snippet_seconds if snippet_seconds is not None else SNIPPET_SECONDS)
 
 
 def render_table(result: dict) -> str:

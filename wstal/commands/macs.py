@@ -13,6 +13,9 @@ from wstal.errors import ConfigError
 from wstal.utils.atomic import atomic_write_json
 
 
+MAX_SNIPPETS = 100_000  # 18 h of video at 16/25 s per snippet; the count is linear in T beyond that
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/macs.json"), help="output JSON")
     parser.add_argument("--snippets", type=int, default=100, help="video length T in snippets (paper: 100)")
@@ -23,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
     from wstal.macs import macs_report
 
-    if args.snippets < 1:
-        raise ConfigError(f"--snippets {args.snippets}: must be >= 1")
+    if not 1 <= args.snippets <= MAX_SNIPPETS:
+        raise ConfigError(f"--snippets {args.snippets}: must be from 1 to {MAX_SNIPPETS} (a video of T snippets; "
+                          f"the paper counts T = 100)")
     torch.set_num_threads(1)
     report = macs_report(args.snippets)
     atomic_write_json(args.out, report)

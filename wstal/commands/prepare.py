@@ -18,16 +18,15 @@ job leaves no dataset that a training job could take for finished.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 from pathlib import Path
 from typing import Callable
 
-from wstal.data.sources import REAL_DATASETS, SOURCES, FeatureSource
+from wstal.data.records import DATASET_NAMES
+from wstal.data.sources import SOURCES, FeatureSource
 from wstal.errors import ConfigError, DataError
 from wstal.registry import Registry
 
-DATASETS = ("synthetic", *REAL_DATASETS)
+DATASETS = DATASET_NAMES
 # the subset a real dataset trains on: a W-TALC folder of another dataset is refused by it
 TRAIN_SUBSETS = {"thumos14": "validation", "activitynet12": "training"}
 # scale=smoke checks the plumbing in minutes: on real data it keeps as many videos per subset as the
@@ -105,19 +104,11 @@ def save_atomically(dataset, out: Path) -> None:
 
 
 def write_atomically(out: Path, write: Callable[[Path], object]) -> None:
-    """`write(tmp)` into a sibling temp folder, then rename it to `out` (replacing an older one)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".tmp-{out.name}.{os.getpid()}"
-    old = out.parent / f".old-{out.name}.{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        write(tmp)
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+    """`write(tmp)` into a sibling temp folder, then rename it to `out` (temp folders of killed earlier runs
+    are removed; a write error is one line)."""
+    from wstal.utils.atomic import atomic_write_dir
+
+    atomic_write_dir(out, write)
 
 
 # ------------------------------------------------------------------ real feature sources
@@ -135,7 +126,7 @@ def prepare_wtalc(args: argparse.Namespace, source: FeatureSource, out: Path) ->
     features = args.features
     if not features.is_file():
         raise DataError(features, "features file not found")
-    dataset = load_dataset(args.annotations, features, trust_pickle=args.trust_pickle)
+    dataset = load_dataset(args.annotations, features, trust_pickle=args.trust_pickle, check_crc=True)
     if not dataset.features_loaded:
         raise DataError(features, "no features were loaded")
     if dataset.train_subset != TRAIN_SUBSETS[args.dataset]:

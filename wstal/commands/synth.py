@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out is None and not args.describe:
         raise ConfigError("wstal synth: give --out DIR (where to write the dataset) and/or --describe")
+    if args.seed is not None:
+        from wstal.utils.seeding import check_seed
+
+        check_seed(args.seed, "--seed")
     config = make_config(args.scale, parse_assignments(args.assignments), seed=args.seed)
     if args.layout is not None:
         from wstal.data.synthetic.layout import generate_on_layout
@@ -40,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
         dataset = generate(config)
     dataset.meta["scale"] = args.scale
     if args.out is not None:
-        from wstal.data.io import save_dataset
+        from wstal.data.io import save_dataset_atomically
 
-        save_dataset(dataset, args.out, args.fmt)
+        save_dataset_atomically(dataset, args.out, args.fmt)
         print(f"wrote {len(dataset.videos)} videos ({dataset.feature_dim}-d, {dataset.feature_kind}) to {args.out}")
     if args.describe:
         from tabulate import tabulate

@@ -12,15 +12,14 @@ import argparse
 import importlib
 from pathlib import Path
 
+from wstal.data.records import DATASET_NAMES
 from wstal.errors import ConfigError
-
-DATASETS = ("synthetic", "thumos14", "activitynet12")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", required=True, help="experiment name in the catalog")
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--dataset", required=True, choices=DATASETS)
+    parser.add_argument("--dataset", required=True, choices=DATASET_NAMES)
     parser.add_argument("--scale", required=True, choices=("smoke", "default", "paper"))
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder (default: results/<dataset>/<scale>/<experiment>/seed<k>)")
@@ -53,7 +52,20 @@ def import_method_modules(names: list[str]) -> None:
             raise
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Out-of-range options are one line here, not a traceback from torch or NumPy later."""
+    from wstal.errors import DataError
+    from wstal.utils.seeding import check_seed
+
+    check_seed(args.seed, "--seed")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads {args.threads}: must be at least 1")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise DataError(args.out, "--out exists and is not a folder (a run folder is a folder)")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
     import_method_modules(args.method_module)
     if args.threads is not None:
         import torch

@@ -1,7 +1,7 @@
 """CMCS hard negatives: static clips of training videos become background pseudo videos.
 
 Context frames (a pool table, a golf course) look like the action but do not move, so a
-classifier trained only on weak video labels fires on them. CMCS (spec `cmcs.md` §3)
+classifier trained only on weak video labels fires on them. CMCS (docs/methods/cmcs.md §4)
 picks the least-moving snippets of each training video, keeps only long static runs,
 and concatenates them into a pseudo video labelled *background*. Each step below is a
 separate function so that it can be checked against a hand-made motion curve.
@@ -22,6 +22,7 @@ import numpy as np
 
 from wstal.data.records import Dataset, Video
 from wstal.errors import ConfigError, DataError
+from wstal.utils.runs import runs
 
 
 @dataclass
@@ -112,13 +113,6 @@ def remove_short_runs(mask: np.ndarray, min_length: int, trailing_run: str = "re
     return out
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) of every run of True values."""
-    padded = np.concatenate([[False], mask.astype(bool), [False]])
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [(int(s), int(e)) for s, e in zip(edges[0::2], edges[1::2])]
-
-
 def static_mask(motion: np.ndarray, snippet_seconds: float, cfg: HardNegativeConfig) -> np.ndarray:
     """The released pipeline: threshold at the ratio, median smoothing, short-run removal."""
     mask = threshold_at_ratio(np.asarray(motion, dtype=np.float64), cfg.selection_ratio)
@@ -153,6 +147,6 @@ def pseudo_background_videos(dataset: Dataset, cfg: HardNegativeConfig) -> list[
 __all__ = [
     "HardNegativeConfig", "PseudoVideo", "threshold_at_ratio", "seconds_to_odd_kernel", "seconds_to_min_run",
     "median_smooth", "remove_short_runs", "TRAILING_RUN_RULES",
-    "runs", "static_mask", "keep_for_hard_negatives", "pseudo_video",
+    "static_mask", "keep_for_hard_negatives", "pseudo_video",
     "pseudo_background_videos",
 ]

@@ -61,8 +61,14 @@ def detect_format(path: str | Path) -> str:
                           "(W-TALC annotation folder) and not one <Name>-Annotations/ sub-folder")
 
 
-def load_dataset(path: str | Path, features: str | Path | None = None, *, trust_pickle: bool = False) -> Dataset:
-    """Read a dataset in any supported format (auto-detected) and validate it."""
+def load_dataset(path: str | Path, features: str | Path | None = None, *, trust_pickle: bool = False,
+                 check_crc: bool = False) -> Dataset:
+    """Read a dataset in any supported format (auto-detected) and validate it.
+
+    `check_crc=True` verifies the zip CRCs of a wstal-format `features.npz` (bit rot in
+    float data is otherwise a valid number): `convert` and `prepare` turn it on, training
+    jobs reading a prepared copy do not pay for it.
+    """
     path = Path(path)
     kind = detect_format(path)
     if kind == "cmcs":
@@ -75,7 +81,7 @@ def load_dataset(path: str | Path, features: str | Path | None = None, *, trust_
         if features is not None:
             raise DataError(features, "--features applies to the reduced format only; "
                                       f"{path} is a wstal-format folder with its own features")
-        return read_native(path)
+        return read_native(path, check_crc=check_crc)
     if kind == "reduced-root":
         annotations = _annotation_subfolders(path)[0]
         default = path / (annotations.name.removesuffix("-Annotations") + "-I3D-JOINTFeatures.npy")
@@ -97,6 +103,25 @@ def save_dataset(dataset: Dataset, path: str | Path, fmt: str = "wstal") -> Path
                               "as another format (use the prepared folder itself)")
     SAVERS.get(fmt)(dataset, path)
     return path
+
+
+def save_dataset_atomically(dataset: Dataset, path: str | Path, fmt: str = "wstal") -> Path:
+    """`save_dataset`, but the folder appears only when complete (nothing partial on a full disk).
+
+    A new, empty or dataset folder is written beside and renamed into place; into any
+    other existing folder (the user's own files) the files are written one by one, each
+    atomically, and nothing else in it is touched.
+    """
+    from wstal.utils.atomic import atomic_write_dir
+
+    path = Path(path)
+    if path.is_dir() and any(path.iterdir()) and not _is_dataset_folder(path):
+        return save_dataset(dataset, path, fmt)
+    return atomic_write_dir(path, lambda tmp: save_dataset(dataset, tmp, fmt))
+
+
+def _is_dataset_folder(path: Path) -> bool:
+    return (path / ANNOTATIONS_FILE).is_file() or (path / "classlist.npy").is_file()
 
 
 def _annotation_subfolders(path: Path) -> list[Path]:

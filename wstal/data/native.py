@@ -25,6 +25,7 @@ from wstal.data.records import Dataset, Video, as_intervals, validate_dataset
 from wstal.data.safe_pickle import read_npy_header
 from wstal.errors import DataError
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json
+from wstal.utils.jsonfile import DuplicateKey, unique_object
 
 FORMAT = "wstal-dataset"
 VERSION = 1
@@ -169,7 +170,9 @@ def _load_json(path: Path) -> Any:
     except FileNotFoundError:
         raise DataError(path, "file not found") from None
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=unique_object)
+    except DuplicateKey as exc:
+        raise DataError(path, str(exc)) from None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
         raise DataError(path, f"not valid JSON ({' '.join(str(exc).split())[:120]})") from None
 
@@ -285,7 +288,7 @@ def _stored_member(path: Path, info: zipfile.ZipInfo, mmap: bool, check_crc: boo
         data_offset = handle.tell()
         if dtype.hasobject:
             raise DataError(path, f"{info.filename} holds Python objects; the wstal format allows plain arrays only")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: a forged shape cannot overflow
         if data_offset - start + nbytes != info.file_size:
             raise DataError(path, f"{info.filename}: array data does not fill the zip member (truncated?)")
         order = "F" if fortran else "C"

@@ -22,6 +22,9 @@ import numpy as np
 
 from wstal.errors import DataError
 
+SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
+DATASET_NAMES = ("synthetic", "thumos14", "activitynet12")  # what `--dataset` accepts
+
 if TYPE_CHECKING:
     from wstal.data.cmcs_layout.source import CropSource
 
@@ -47,14 +50,6 @@ class Video:
     def num_snippets(self) -> int:
         return int(self.features.shape[0])
 
-    @property
-    def rgb(self) -> np.ndarray:
-        return self.features[:, : self.features.shape[1] // 2]
-
-    @property
-    def flow(self) -> np.ndarray:
-        return self.features[:, self.features.shape[1] // 2 :]
-
 
 @dataclass(eq=False)
 class Dataset:
@@ -63,7 +58,7 @@ class Dataset:
     name: str
     classes: tuple[str, ...]
     videos: list[Video]
-    snippet_seconds: float = 16.0 / 25.0
+    snippet_seconds: float = SNIPPET_SECONDS
     feature_kind: str = "i3d"  # "i3d" | "unt": UNT-like RGB carries no motion
     train_subset: str = "validation"  # THUMOS'14 trains on its validation set
     test_subset: str = "test"
@@ -109,6 +104,17 @@ class Dataset:
         raise DataError(None, f"dataset {self.name!r} has no video {name!r}")
 
 
+@dataclass
+class Detection:
+    """One localized action instance, in seconds (what localization returns, what evaluation reads)."""
+
+    video: str
+    label: int
+    score: float
+    start: float
+    end: float
+
+
 def validate_video(
     video: Video, num_classes: int, feature_dim: int | None, source: str | None, check_features: bool = True
 ) -> None:
@@ -141,11 +147,35 @@ def _check_features(video: Video, feature_dim: int | None, where: str, source: s
 # Real GT may end after the video (THUMOS'14 video_test_0000270 reaches 4x its duration), so only
 # ends beyond this multiple of the duration are taken as corrupt (e.g. frames or ms instead of seconds).
 MAX_END_OVER_DURATION = 10.0
+# No video of any benchmark lasts anywhere near this long (11.6 days): a time beyond it is a unit or
+# corruption error even where no duration is known (GT JSON without durations, predictions).
+MAX_TIME_SECONDS = 1e6
+
+
+def interval_problem(start: float, end: float, duration: float | None = None) -> str | None:
+    """The one rule every reader applies to a [start, end] in seconds (None: fine).
+
+    Finite, not negative, not inverted, below `MAX_TIME_SECONDS`, and, when the video's
+    duration is known, ending within `MAX_END_OVER_DURATION` times it.
+    """
+    if not (np.isfinite(start) and np.isfinite(end)):
+        return f"segment [{start}, {end}] is not finite"
+    if start < 0 or end < 0:
+        return f"segment [{start}, {end}] has a negative time"
+    if end < start:
+        return f"segment end {end} < start {start}"
+    if end > MAX_TIME_SECONDS:
+        return f"segment [{start}, {end}] ends beyond {MAX_TIME_SECONDS:g} s (not seconds?)"
+    if duration is not None and np.isfinite(duration) and duration > 0 and end > MAX_END_OVER_DURATION * duration:
+        return (f"segment [{start}, {end}] ends more than {MAX_END_OVER_DURATION:g}x after the video's duration "
+                f"{duration} s (not seconds?)")
+    return None
 
 
 def _check_annotations(video: Video, num_classes: int, where: str, source: str | None) -> None:
-    if not np.isfinite(video.duration) or video.duration <= 0:
-        raise DataError(source, f"{where}: duration must be a positive number, got {video.duration}")
+    if not np.isfinite(video.duration) or video.duration <= 0 or video.duration > MAX_TIME_SECONDS:
+        raise DataError(source, f"{where}: duration must be a positive number of seconds below "
+                                f"{MAX_TIME_SECONDS:g}, got {video.duration}")
     _check_intervals(video.segments, f"{where} segments", source)
     if video.segments.size and video.segments[:, 1].max() > MAX_END_OVER_DURATION * video.duration:
         raise DataError(source, f"{where}: a segment ends at {float(video.segments[:, 1].max())} s, more than "
@@ -166,6 +196,8 @@ def _check_intervals(intervals: np.ndarray, what: str, source: str | None) -> No
         raise DataError(source, f"{what}: contain NaN/Inf")
     if (intervals < 0).any():
         raise DataError(source, f"{what}: negative time {float(intervals.min())}")
+    if (intervals > MAX_TIME_SECONDS).any():
+        raise DataError(source, f"{what}: time {float(intervals.max())} beyond {MAX_TIME_SECONDS:g} s (not seconds?)")
     inverted = intervals[:, 1] < intervals[:, 0]
     if inverted.any():
         s, e = intervals[np.argmax(inverted)]
@@ -180,10 +212,14 @@ def validate_dataset(dataset: Dataset, source: str | None = None) -> Dataset:
         raise DataError(source, "class list has duplicate names")
     seen: set[str] = set()
     dim = dataset.feature_dim
+    subsets = (dataset.train_subset, dataset.test_subset)
     for video in dataset.videos:
         if video.name in seen:
             raise DataError(source, f"duplicated video name {video.name!r}")
         seen.add(video.name)
+        if video.subset not in subsets:  # it would be silently left out of both training and testing
+            raise DataError(source, f"video {video.name!r}: subset {video.subset!r} is neither the train subset "
+                                    f"{dataset.train_subset!r} nor the test subset {dataset.test_subset!r}")
         validate_video(video, dataset.num_classes, dim, source, check_features=dataset.features_loaded)
     return dataset
 

@@ -5,7 +5,7 @@ An annotation folder of `.npy` arrays in one row order (`classlist`, `videoname`
 and one features `.npy` object array of `[T_v, D]` (RGB | flow) in the same row order.
 Every pickled file goes through `wstal.data.safe_pickle`, so reading never runs code.
 
-Quirks handled here (see `../shared/data/*/README.md`): names are bytes in the THUMOS'14
+Quirks handled here (found in the released annotation folders): names are bytes in the THUMOS'14
 and ActivityNet-1.2 folders and str in ActivityNet-1.3; `duration` is (N,1) for THUMOS'14
 and (N,) for ActivityNet; `labels_all` may differ from the segment labels and may be
 empty (`video_test_0000270`); the ambiguous file has two spaces after the video name.
@@ -24,17 +24,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from wstal.data.records import Dataset, Video, as_intervals, validate_dataset
+from wstal.data.records import SNIPPET_SECONDS, Dataset, Video, as_intervals, validate_dataset
 from wstal.data.safe_pickle import load_npy
 from wstal.errors import DataError
 from wstal.registry import Registry
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wstal.utils.jsonfile import loads_strict
 
 ANNOTATION_FILES = ("classlist", "videoname", "subset", "duration", "segments", "labels", "labels_all")
 AMBIGUOUS_FILE = "Ambiguous_test.txt"
 META_FILE = "wstal_meta.json"
 MOTION_FILE = "motion.npy"
-SNIPPET_SECONDS = 16.0 / 25.0  # I3D: 16-frame snippets at 25 fps
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,10 @@ class ReducedVariant:
     train_subset: str
     test_subset: str
     snippet_seconds: float = SNIPPET_SECONDS
-    duration_column: bool = False  # THUMOS'14 stores duration as (N, 1)
 
 
 VARIANTS: Registry[ReducedVariant] = Registry("reduced-format variant")
-VARIANTS.register("thumos14")(ReducedVariant("thumos14", "validation", "test", duration_column=True))
+VARIANTS.register("thumos14")(ReducedVariant("thumos14", "validation", "test"))
 VARIANTS.register("activitynet")(ReducedVariant("activitynet", "training", "validation"))
 
 
@@ -228,8 +227,8 @@ def _read_meta(path: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = loads_strict(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise DataError(path, f"not valid JSON ({exc})") from None
     types = {"name": str, "snippet_seconds": (int, float), "feature_kind": str, "train_subset": str,
              "test_subset": str, "meta": dict}

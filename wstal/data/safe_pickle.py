@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import collections
 import io
+import os
 import pickle
 import struct
 from pathlib import Path
@@ -37,6 +38,7 @@ from wstal.errors import DataError
 TRUST_HINT = "pass --trust-pickle (config trust_pickle: true) only if you trust this file"
 ENCODINGS = ("ASCII", "latin1", "bytes")
 _MAGIC = b"\x93NUMPY"
+MAX_HEADER_BYTES = 10_000  # NumPy's own default cap (`max_header_size`): literal_eval of more is a DoS
 
 
 class UnsafePickleError(DataError):
@@ -148,6 +150,9 @@ def read_npy_header(handle: BinaryIO, source: str | Path) -> tuple[tuple[int, ..
     if len(raw_size) < size_bytes:
         raise DataError(source, "truncated .npy header")
     (header_len,) = struct.unpack(size_format, raw_size)
+    if header_len > MAX_HEADER_BYTES:
+        raise DataError(source, f"malformed .npy header: {header_len} bytes long, NumPy's reader refuses more "
+                                f"than {MAX_HEADER_BYTES}")
     raw_header = handle.read(header_len)
     if len(raw_header) < header_len:
         raise DataError(source, "truncated .npy header")
@@ -211,6 +216,13 @@ def _load_plain_array(
     for n in shape:
         count *= n
     nbytes = count * dtype.itemsize
+    try:  # the header's claim against the bytes on disk, before allocating anything
+        available = os.fstat(handle.fileno()).st_size - handle.tell()
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        available = None
+    if available is not None and nbytes > available:
+        raise DataError(path, f"truncated .npy data: the header claims shape {shape} ({nbytes} bytes) but the "
+                              f"file has {max(available, 0)} bytes of data")
     buffer = bytearray(nbytes)  # read straight into a writable buffer: no second copy
     got = handle.readinto(buffer) if nbytes else 0
     if got < nbytes:

@@ -15,8 +15,25 @@ from pathlib import Path
 
 import numpy as np
 
+from wstal.data.records import SNIPPET_SECONDS, interval_problem
 from wstal.utils.jsonfile import read_json
-from wstal.errors import DataError
+from wstal.errors import ConfigError, DataError
+
+# A snippet grid outside this range (seconds) is a typo: evaluating on it gives mAP 0 for nothing.
+SNIPPET_SECONDS_RANGE = (0.01, 60.0)
+
+
+def check_snippet_seconds(value: float, what: str = "--snippet-seconds") -> float:
+    """A finite snippet length in `SNIPPET_SECONDS_RANGE`, or a ConfigError naming `what`."""
+    low, high = SNIPPET_SECONDS_RANGE
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} {value!r}: not a number") from None
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ConfigError(f"{what} {value!r}: must be a snippet length between {low:g} and {high:g} seconds "
+                          f"(0.64 = 16/25 for I3D at 25 fps)")
+    return number
 
 # THUMOS'14 marks unclear intervals with this label in its official files; in a GT JSON an
 # annotation with this label becomes an ambiguous interval (as the Matlab kit treats it), not a class.
@@ -35,8 +52,12 @@ class GroundTruth:
     segment_label: np.ndarray  # [N] int64 index into `classes`
     ambiguous: np.ndarray  # [M, 2] float64 seconds
     ambiguous_video: np.ndarray  # [M] int64 index into `videos`
-    snippet_seconds: float = 16.0 / 25.0  # grid of the `snippet` and `wtalc` protocols
+    snippet_seconds: float = SNIPPET_SECONDS  # grid of the `snippet` and `wtalc` protocols
     source: str = "<memory>"
+    durations: np.ndarray | None = None  # [V] seconds per video of `videos` (NaN: unknown), for unit checks
+
+    def __post_init__(self) -> None:
+        check_snippet_seconds(self.snippet_seconds, f"snippet_seconds of {self.source}")
 
     @property
     def num_segments(self) -> int:
@@ -75,10 +96,11 @@ class GroundTruth:
             ambiguous_video=np.concatenate(amb_video),
             snippet_seconds=float(dataset.snippet_seconds),
             source=f"dataset {dataset.name!r}",
+            durations=np.asarray([float(v.duration) for v in videos], dtype=np.float64),
         )
 
     @classmethod
-    def from_json(cls, path: str | Path, subset: str = "test", snippet_seconds: float = 16.0 / 25.0) -> "GroundTruth":
+    def from_json(cls, path: str | Path, subset: str = "test", snippet_seconds: float = SNIPPET_SECONDS) -> "GroundTruth":
         """GT of `subset` from an ActivityNet-style GT JSON.
 
         Classes are taken from the whole file in order of first appearance, so that a
@@ -94,19 +116,22 @@ class GroundTruth:
         videos: list[str] = []
         segs, seg_video, seg_label, amb, amb_video = [], [], [], [], []
         subsets_seen: set[str] = set()
+        durations: list[float] = []
         for name, entry in database.items():
             if not isinstance(entry, dict) or not isinstance(entry.get("annotations", []), list):
                 raise DataError(path, f"video {name!r}: expected {{'subset', 'annotations': [...]}}")
             subsets_seen.add(str(entry.get("subset")))
             in_subset = entry.get("subset") == subset
+            duration = _duration(entry.get("duration"), name, path)
             if in_subset:
                 videos.append(name)
+                durations.append(math.nan if duration is None else duration)
             for k, ann in enumerate(entry.get("annotations", [])):
                 where = f"video {name!r} annotation {k}"
                 label = ann.get("label") if isinstance(ann, dict) else None
                 if not isinstance(label, str):
                     raise DataError(path, f"{where}: missing string 'label'")
-                start, end = _parse_segment(ann.get("segment"), where, path)
+                start, end = _parse_segment(ann.get("segment"), where, path, duration)
                 if label == AMBIGUOUS_LABEL:
                     if in_subset:
                         amb.append((start, end))
@@ -128,21 +153,34 @@ class GroundTruth:
             segment_label=np.asarray(seg_label, dtype=np.int64),
             ambiguous=np.asarray(amb, dtype=np.float64).reshape(-1, 2),
             ambiguous_video=np.asarray(amb_video, dtype=np.int64),
-            snippet_seconds=float(snippet_seconds),
+            snippet_seconds=check_snippet_seconds(snippet_seconds),
             source=str(path),
+            durations=np.asarray(durations, dtype=np.float64),
         )
 
 
-def _parse_segment(segment, where: str, path: Path) -> tuple[float, float]:
-    """[start, end] in seconds; numbers or numeric strings; finite and not inverted."""
+def _duration(value, name: str, path: Path) -> float | None:
+    """The optional per-video `duration` (seconds) of a GT JSON."""
+    if value is None:
+        return None
+    try:
+        duration = float(value)
+    except (TypeError, ValueError):
+        raise DataError(path, f"video {name!r}: duration {value!r} is not a number") from None
+    if not (math.isfinite(duration) and duration > 0):
+        raise DataError(path, f"video {name!r}: duration must be a positive number, got {value!r}")
+    return duration
+
+
+def _parse_segment(segment, where: str, path: Path, duration: float | None = None) -> tuple[float, float]:
+    """[start, end] in seconds; numbers or numeric strings; the readers' one interval rule."""
     if not isinstance(segment, (list, tuple)) or len(segment) != 2:
         raise DataError(path, f"{where}: 'segment' must be [start, end], got {segment!r}")
     try:
         start, end = (float(v) for v in segment)
     except (TypeError, ValueError):
         raise DataError(path, f"{where}: segment {segment!r} is not numeric") from None
-    if not (math.isfinite(start) and math.isfinite(end)):
-        raise DataError(path, f"{where}: segment {segment!r} is not finite")
-    if end < start:
-        raise DataError(path, f"{where}: segment end {end} < start {start}")
+    problem = interval_problem(start, end, duration)
+    if problem:
+        raise DataError(path, f"{where}: {problem}")
     return start, end

@@ -19,9 +19,20 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from wstal.data.records import MAX_TIME_SECONDS, interval_problem
 from wstal.utils.jsonfile import read_json
 from wstal.errors import DataError
 from wstal.evaluation.ground_truth import GroundTruth
+
+# Predictions of a model working in seconds end within their video (plus a snippet); when most end
+# beyond this multiple of the duration the file is almost surely in frames or milliseconds.
+UNIT_WARNING_FACTOR = 2.0
+
+
+class PredictionFile(dict):
+    """A result dict read from a file: remembers the file, so that every later message names it."""
+
+    source: str = "predictions"
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,9 @@ def load_predictions(path: str | Path) -> dict:
     path = Path(path)
     data = read_json(path, "prediction file not found")
     _rows_from_results(data, str(path))  # validates every row
-    return data
+    loaded = PredictionFile(data)
+    loaded.source = str(path)
+    return loaded
 
 
 def to_arrays(predictions: Any, truth: GroundTruth, source: str = "predictions") -> PredictionArrays:
@@ -58,6 +71,7 @@ def to_arrays(predictions: Any, truth: GroundTruth, source: str = "predictions")
     A `PredictionArrays` made by this function for the same GT passes through, so callers
     that score one prediction set under several protocols validate it only once.
     """
+    source = getattr(predictions, "source", source)
     if isinstance(predictions, PredictionArrays):
         if predictions.videos != truth.videos:
             raise DataError(source, "PredictionArrays were prepared for another ground truth")
@@ -83,7 +97,11 @@ def to_arrays(predictions: Any, truth: GroundTruth, source: str = "predictions")
         example = outside_names[0]
         print(f"wstal: warning: ignoring {int(outside.sum())} predictions for {ignored_videos} videos not in "
               f"subset {truth.subset!r} of {truth.source} (e.g. {example!r})", file=sys.stderr)
+    if outside.all() and len(videos):
+        raise DataError(source, f"none of the {len(videos)} predictions is for a video of subset {truth.subset!r} "
+                                f"of {truth.source} (e.g. {outside_names[0]!r}): wrong video names or subset?")
     keep = ~outside
+    _warn_about_units(video_ids[keep], np.asarray(ends, dtype=np.float64)[keep], truth, source)
     arrays = PredictionArrays(
         video=video_ids[keep],
         label=np.asarray(label_ids, dtype=np.int64)[keep],
@@ -95,6 +113,21 @@ def to_arrays(predictions: Any, truth: GroundTruth, source: str = "predictions")
         videos=truth.videos,
     )
     return arrays.select(ranking_order(arrays.video, arrays.score, arrays.segments))
+
+
+def _warn_about_units(video_ids: np.ndarray, ends: np.ndarray, truth: GroundTruth, source: str) -> None:
+    """Warn (naming the file) when most predictions end far beyond their video: frames or ms, not seconds."""
+    if truth.durations is None or not len(video_ids):
+        return
+    duration = truth.durations[video_ids]
+    known = np.isfinite(duration)
+    far = known & (ends > UNIT_WARNING_FACTOR * np.where(known, duration, np.inf))
+    if known.any() and far.sum() > 0.5 * known.sum():
+        i = int(np.flatnonzero(far)[0])
+        print(f"wstal: warning: {source}: {int(far.sum())} of {int(known.sum())} predictions end more than "
+              f"{UNIT_WARNING_FACTOR:g}x after their video's duration (e.g. {float(ends[i]):g} s in video "
+              f"{truth.videos[video_ids[i]]!r} of {float(duration[i]):g} s); are the times in seconds, not frames "
+              f"or milliseconds?", file=sys.stderr)
 
 
 def ranking_order(video: np.ndarray, score: np.ndarray, segments: np.ndarray) -> np.ndarray:
@@ -125,7 +158,8 @@ def _rows_from_results(data: Any, source: str) -> tuple[list[str], list[str], np
         _explain_bad_row(results, source)  # raises with the offending video and row
     score = np.fromiter(scores, dtype=np.float64, count=len(scores))
     segment = np.fromiter(flat, dtype=np.float64, count=len(flat)).reshape(-1, 2)
-    if not (np.isfinite(score).all() and np.isfinite(segment).all() and (segment[:, 1] >= segment[:, 0]).all()):
+    if not (np.isfinite(score).all() and np.isfinite(segment).all() and (segment[:, 1] >= segment[:, 0]).all()
+            and (segment >= 0).all() and (segment <= MAX_TIME_SECONDS).all()):
         _explain_bad_row(results, source)
     return videos, labels, score, segment[:, 0], segment[:, 1]
 
@@ -173,4 +207,7 @@ def _check_numbers(score: Any, start: Any, end: Any, where: str, source: str) ->
             raise DataError(source, f"{where}: {name} must be a finite number, got {value!r}")
     if end < start:
         raise DataError(source, f"{where}: inverted segment (end {end} < start {start})")
+    problem = interval_problem(float(start), float(end))
+    if problem:
+        raise DataError(source, f"{where}: {problem}")
     return float(score), float(start), float(end)

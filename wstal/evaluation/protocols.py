@@ -1,4 +1,4 @@
-"""The five named evaluation protocols of specs/evaluation.md, as data.
+"""The five named evaluation protocols of docs/evaluation.md §3, as data.
 
 (Plus two readings of the original kit's recall levels, `th14-11pt-nearest` and
 `th14-11pt-octave`, next to the kit's own MATLAB levels of `th14-11pt`.)
@@ -12,7 +12,7 @@ always be traced to the rules that produced it. A new protocol is one more
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Callable
 
@@ -122,29 +122,26 @@ _register(Protocol(
     "activitynet", unit="seconds", matching="best", overlap="tiou", strict=False, ap="interpolated",
     ambiguous="ignore", missing_class="zero-ap",
     description="ActivityNet official eval_detection.py: seconds, best free GT with tIoU >= θ, all-points AP"))
-_register(Protocol(
+SNIPPET = _register(Protocol(
     "snippet", unit="snippets", matching="best", overlap="tiou", strict=False, ap="interpolated",
     ambiguous="delete-touching", missing_class="zero-map",
     description="FAC-Net/RSKP detectionMAP (CO2-Net rules): snippet grid, Ambiguous deletion, all-points AP"))
-_register(Protocol(
-    "wtalc", unit="snippets", matching="first", overlap="tiou", strict=False, ap="non-interpolated",
-    ambiguous="delete-touching", missing_class="zero-map",
+_register(replace(
+    SNIPPET, name="wtalc", matching="first", ap="non-interpolated",
     description="legacy W-TALC detectionMAP: snippet grid, first GT in list order, non-interpolated AP"))
-_register(Protocol(
+TH14 = _register(Protocol(
     "th14", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="non-interpolated",
     ambiguous="drop-unmatched", missing_class="zero-ap",
     description="THUMOS'14 Matlab kit (TH14evalDet_Updated): GT-driven, overlap > θ, non-interpolated AP"))
-_register(Protocol(
-    "th14-11pt", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="11-point",
-    ambiguous="drop-unmatched", missing_class="zero-ap",
-    description="original THUMOS'14 kit (TH14eventdetpr): as th14 with 11-point interpolated AP "
-                "at MATLAB's 0:0.1:1 recall levels (docs/evaluation-11pt.md)"))
-# The same kit with the two other readings of its recall levels (docs/evaluation-11pt.md).
-_register(Protocol(
-    "th14-11pt-nearest", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="11-point-nearest",
-    ambiguous="drop-unmatched", missing_class="zero-ap",
-    description="as th14-11pt with the recall levels at the doubles nearest to k/10"))
-_register(Protocol(
-    "th14-11pt-octave", unit="seconds", matching="gt-driven", overlap="th14", strict=True, ap="11-point-octave",
-    ambiguous="drop-unmatched", missing_class="zero-ap",
-    description="as th14-11pt with GNU Octave's 0:0.1:1 recall levels (k * 0.1)"))
+# The original kit (TH14eventdetpr) = th14 with 11-point AP at MATLAB's recall levels; the two
+# suffixed names are the other readings of its levels (docs/evaluation-11pt.md).
+for suffix, description in (
+        ("", "original THUMOS'14 kit (TH14eventdetpr): as th14 with 11-point interpolated AP "
+             "at MATLAB's 0:0.1:1 recall levels (docs/evaluation-11pt.md)"),
+        ("-nearest", "as th14-11pt with the recall levels at the doubles nearest to k/10"),
+        ("-octave", "as th14-11pt with GNU Octave's 0:0.1:1 recall levels (k * 0.1)")):
+    _register(replace(TH14, name=f"th14-11pt{suffix}", ap=f"11-point{suffix}", description=description))
+del suffix, description
+
+# Every protocol name, for argparse choices and the workflow's wildcard constraints.
+PROTOCOL_NAMES: tuple[str, ...] = tuple(PROTOCOLS)

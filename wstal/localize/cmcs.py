@@ -1,4 +1,4 @@
-"""CMCS localization: CAS -> scored segments (spec `cmcs.md` §4.2), no NMS.
+"""CMCS localization: CAS -> scored segments (docs/methods/cmcs.md §5), no NMS.
 
 Per video and per class whose video probability passes the gate, the softmax CAS of
 that class is min–max normalised, linearly upsampled to a "frame" grid, thresholded at
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wstal.data.hard_negatives import runs
+from wstal.data.records import Detection
 from wstal.errors import ConfigError
-from wstal.methods.base import Detection
+from wstal.utils.runs import runs
 
 
 @dataclass
@@ -155,7 +155,7 @@ def localize_video(
     step = snippet_seconds / cfg.upsample
     width = int(cfg.dilation_snippets * cfg.upsample)
     static_grid = None
-    if cfg.masking:
+    if static is not None and cfg.masking:
         static_grid = np.repeat(static.astype(bool), cfg.upsample)[: (cas_logits.shape[0] - 1) * cfg.upsample + 1]
     detections: list[Detection] = []
     for c in range(num_classes):
@@ -163,7 +163,7 @@ def localize_video(
         if p_c <= cfg.class_threshold:
             continue
         score = minmax_normalize(probs[:, c])
-        if cfg.masking and cfg.masking_reading == "cas":
+        if static is not None and cfg.masking and cfg.masking_reading == "cas":
             score = np.where(static, 0.0, score)
         score = upsample_linear(score, cfg.upsample)
         mask = dilate(threshold_mask(score, cfg.theta), width)

@@ -1,4 +1,4 @@
-"""RSKP / FAC-Net proposals: multi-threshold sweep, inner - outer score, NMS (spec `rskp.md` §9.2).
+"""RSKP / FAC-Net proposals: multi-threshold sweep, inner - outer score, NMS (docs/methods/rskp.md §8).
 
 Works in snippet indices like the released code, quirks included (each is part of the
 numbers it reports): the inner mean reaches one snippet past the run, a proposal
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wstal.methods.base import Detection
+from wstal.data.records import Detection
+from wstal.utils.runs import runs
 
 
 @dataclass
@@ -44,9 +45,7 @@ class Proposal:
 
 def runs_above(values: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     """Maximal runs [s, e) (e exclusive) where values > threshold."""
-    mask = np.concatenate([[False], values > threshold, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(mask))
-    return [(int(s), int(e)) for s, e in zip(edges[0::2], edges[1::2])]
+    return runs(values > threshold)
 
 
 def score_run(cas: np.ndarray, start: int, end: int, margin: float) -> float:

@@ -11,9 +11,13 @@ Lifecycle (all in `wstal.train` / `wstal.run`):
     model = method.build_model().to(device)
     optimizer = method.build_optimizer(model)
     for step in range(start, config.train.steps):    # one optimiser update per step
-        for item in next `config.train.batch_videos` items of the epoch-shuffled `method.train_items()`:
-            losses = method.loss(model, item, ctx)    # ctx: step, epoch, rng, device
-            losses["total"].backward()               # summed over the batch (the papers do this)
+        items = next `config.train.batch_videos` items of the epoch-shuffled `method.train_items()`
+        if config.train.batching == "packed" and method.packs_batches:
+            method.batch_loss(model, items, ctx)["total"].sum().backward()   # one pass, [B] losses
+        else:
+            for item in items:
+                losses = method.loss(model, item, ctx)    # ctx: step, epoch, rng, device
+                losses["total"].backward()               # summed over the batch (the papers do this)
         optimizer.step(); method.after_step(model, ctx)
     outputs = method.infer(model, video, variant)    # model.eval(), torch.no_grad()
     detections = method.localize(outputs, video, variant)
@@ -31,13 +35,14 @@ from __future__ import annotations
 import abc
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
+from wstal.config_values import coerce
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.registry import Registry
 
@@ -55,6 +60,9 @@ class TrainConfig:
     lr_decay_factor: float = 0.1
     checkpoint_every: int = 0  # steps between checkpoints; 0 = only at the end
     eval_every: int = 0  # steps between labelled best-on-test evaluations; 0 = none
+    # packed: the batch's videos go through one forward/backward pass (the method's `batch_loss`);
+    # per_video: one pass per video, as the released code of both papers (same losses and gradients)
+    batching: str = "packed"
 
 
 @dataclass(frozen=True)
@@ -65,18 +73,6 @@ class StepContext:
     epoch: int
     rng: np.random.Generator  # the only source of randomness besides torch's (re-seeded per step)
     device: torch.device
-    total_steps: int
-
-
-@dataclass
-class Detection:
-    """One localized action instance, in seconds."""
-
-    video: str
-    label: int
-    score: float
-    start: float
-    end: float
 
 
 class Method(abc.ABC):
@@ -111,6 +107,21 @@ class Method(abc.ABC):
     @abc.abstractmethod
     def loss(self, model: nn.Module, item: Any, ctx: StepContext) -> dict[str, torch.Tensor]:
         """Losses of one training sample; key `total` is back-propagated."""
+
+    def batch_loss(self, model: nn.Module, items: Sequence[Any], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Losses of several samples in one pass (`train.batching: packed`), each value a vector [len(items)].
+
+        An override must give, per item, what `loss` gives (up to summation order), drawing the
+        same random numbers in the same order; `total.sum()` is back-propagated once. This
+        default runs `loss` per item; the loop then prefers the per-video path (less memory).
+        """
+        per_item = [self.loss(model, item, ctx) for item in items]
+        return {key: torch.stack([losses[key] for losses in per_item]) for key in per_item[0]}
+
+    @property
+    def packs_batches(self) -> bool:
+        """True when the method has its own `batch_loss` (a packed pass worth taking)."""
+        return type(self).batch_loss is not Method.batch_loss
 
     def after_step(self, model: nn.Module, ctx: StepContext) -> None:
         """Hook after each optimiser update (schedules, memory-bank initialisation)."""
@@ -163,27 +174,8 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], where: str) -> An
         if leaf not in names:
             hint = ", ".join(sorted(names))
             raise ConfigError(f"{where}: unknown config key {key!r} (keys here: {hint})")
-        setattr(target, leaf, _coerce(getattr(target, leaf), value, key, where))
+        setattr(target, leaf, coerce(getattr(target, leaf), value, key, where))
     return config
-
-
-def _coerce(current: Any, value: Any, key: str, where: str) -> Any:
-    """Keep config types stable (YAML gives ints where floats are meant, lists for tuples)."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: {key} must be true/false, got {value!r}")
-        return value
-    if isinstance(current, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(current, int) and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(current, tuple) and isinstance(value, (list, tuple)):
-        return tuple(value)
-    if isinstance(current, str) and isinstance(value, str):
-        return value
-    if current is None or type(current) is type(value):
-        return value
-    raise ConfigError(f"{where}: {key} expects {type(current).__name__}, got {value!r}")
 
 
 def config_to_dict(config: Any) -> dict:
@@ -207,6 +199,6 @@ def config_from_dict(config_class: type, data: Mapping[str, Any], where: str) ->
 
 
 __all__ = [
-    "METHODS", "Method", "TrainConfig", "StepContext", "Detection", "get_method",
+    "METHODS", "Method", "TrainConfig", "StepContext", "get_method",
     "apply_overrides", "config_to_dict", "config_from_dict",
 ]

@@ -1,6 +1,6 @@
 """CMCS (Liu, Jiang, Wang, CVPR 2019): completeness modeling and context separation.
 
-Spec: `../shared/specs/cmcs.md` (the released code is its reference). Why each part:
+Method description: `docs/methods/cmcs.md` (the released code is its reference). Why each part:
 
 * K classification branches whose CASs are pushed apart by a **diversity loss** make
   the fused CAS cover several phases of an action instead of only its most
@@ -14,7 +14,9 @@ Spec: `../shared/specs/cmcs.md` (the released code is its reference). Why each p
 
 One sample = one (video, label) pair with weight 1/L for a video with L labels, or a
 background pseudo video with weight 1. Losses are per sample; the shared loop sums
-them over `batch_videos` samples, as the released code does.
+them over `batch_videos` samples, as the released code does. `loss` runs one sample
+(the released layout, channels-first convolutions); `batch_loss` runs a whole batch in
+one packed, channels-last pass with the same losses and dropout draws.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from torch import nn
 
 from wstal.data.cmcs_layout.sequences import CropSequences
 from wstal.data.hard_negatives import HardNegativeConfig, pseudo_background_videos, static_mask
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError, DataError
 from wstal.localize.cmcs import CMCSLocalizeConfig, localize_video
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig, apply_overrides
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig, apply_overrides
+from wstal.methods.packing import Pack, temporal_conv
 
 MODALITIES = ("rgb", "flow", "early", "late")
 POOLINGS = ("attention", "max", "mean")
@@ -42,7 +45,7 @@ CLASS_SCORES = {"logits": "video_logits", "probs": "video_probs"}  # what classi
 
 @dataclass
 class CMCSConfig:
-    """THUMOS'14 UNT config of the released code (spec §5.2)."""
+    """THUMOS'14 UNT config of the released code (docs/methods/cmcs.md §6)."""
 
     modality: str = "early"  # rgb | flow | early (concatenated) | late (rgb and flow networks averaged)
     dropout: float = 0.8  # channel dropout on the input features (0.5 for I3D)
@@ -145,6 +148,47 @@ class CMCSStream(nn.Module):
                 "video_logits": pool(cas, attention, self.pooling)}
 
 
+    # -- the packed pass (several videos at once, channels-last; `wstal.methods.packing`)
+
+    def channel_mask(self, width: int, like: torch.Tensor) -> torch.Tensor | None:
+        """One video's channel-dropout mask [D] (0 or 1/(1-p)): the draw nn.Dropout1d makes on [1, D, T]."""
+        p = self.dropout.p
+        if not self.training or p == 0.0:
+            return None
+        return like.new_empty(width).bernoulli_(1.0 - p).div_(1.0 - p)
+
+    def forward_packed(self, xs: list[torch.Tensor], pack: Pack,
+                       masks: list[torch.Tensor | None]) -> dict[str, torch.Tensor]:
+        """The per-video forward of several videos in one pass; outputs packed along time.
+
+        xs[i] [T_i, D] (any row stride), masks[i] its channel-dropout mask. The 1x1 embedding is a
+        Linear on [T, D] with the mask folded into its weight (x m W^T = x (W m)^T): the wide input is
+        read once by the matmul and never transposed or copied. Returns branch_logits [K, N, C'],
+        cas [N, C'], attention [N] (attention pooling only) and video_logits [B, C'].
+        """
+        conv = self.embed[0]
+        weight = conv.weight.flatten(1)  # [E, D]
+        e = torch.cat([F.linear(x, weight if m is None else weight * m, conv.bias) for x, m in zip(xs, masks)])
+        e = torch.relu(e)  # [N, E]
+        h = e
+        modules = list(self.branches)
+        for module in modules[:-1]:  # temporal convs (k = 3) and ReLUs, each video zero-padded alone
+            h = temporal_conv(h, module, pack) if isinstance(module, nn.Conv1d) else module(h)
+        y = temporal_conv(h, modules[-1], pack)  # [N, K C']: the per-time heads of the K branches
+        branch = y.view(pack.total, self.num_branches, self.num_outputs).transpose(0, 1)  # [K, N, C']
+        cas = branch.mean(dim=0)
+        out = {"branch_logits": branch, "cas": cas}
+        if self.attention is not None:
+            a = e
+            for module in self.attention:  # 1 x 1 convs
+                a = temporal_conv(a, module, pack) if isinstance(module, nn.Conv1d) else module(a)
+            out["attention"] = pack.softmax(a.view(pack.total))
+            out["video_logits"] = pack.sum(out["attention"].unsqueeze(-1) * cas)
+        else:
+            out["video_logits"] = packed_pool(cas, None, self.pooling, pack)
+        return out
+
+
 def pool(cas: torch.Tensor, attention: torch.Tensor, pooling: str) -> torch.Tensor:
     """Video logits from a CAS [.., T, C']: attention-weighted sum, temporal max, or temporal mean."""
     if pooling == "attention":
@@ -152,6 +196,15 @@ def pool(cas: torch.Tensor, attention: torch.Tensor, pooling: str) -> torch.Tens
     if pooling == "max":
         return cas.max(dim=-2).values
     return cas.mean(dim=-2)
+
+
+def packed_pool(cas: torch.Tensor, attention: torch.Tensor | None, pooling: str, pack: Pack) -> torch.Tensor:
+    """`pool` per video of a packed CAS [N, ...] -> [B, ...]."""
+    if pooling == "attention":
+        return pack.sum(attention.view(-1, *([1] * (cas.dim() - 1))) * cas)
+    if pooling == "max":
+        return pack.amax(cas)
+    return pack.mean(cas)
 
 
 class CMCSModel(nn.Module):
@@ -179,6 +232,19 @@ class CMCSModel(nn.Module):
     def forward_streams(self, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
         """Outputs of each stream (the training losses are per stream)."""
         return [self.streams[name](inp) for name, inp in self.stream_inputs(x).items()]
+
+    def forward_packed(self, xs: list[torch.Tensor], pack: Pack) -> list[dict[str, torch.Tensor]]:
+        """Packed outputs of each stream for videos xs[i] [T_i, D] (`CMCSStream.forward_packed`).
+
+        Dropout masks are drawn video by video, stream by stream: the order of the per-video
+        path, so both paths see the same masks.
+        """
+        inputs = {name: [select_modality(x, name, self.half) for x in xs] for name in self.streams}
+        masks: dict[str, list[torch.Tensor | None]] = {name: [] for name in self.streams}
+        for i in range(len(xs)):
+            for name, stream in self.streams.items():
+                masks[name].append(stream.channel_mask(inputs[name][i].shape[1], xs[i]))
+        return [stream.forward_packed(inputs[name], pack, masks[name]) for name, stream in self.streams.items()]
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Outputs averaged over streams (late fusion averages all of them before any softmax)."""
@@ -238,6 +304,47 @@ def sample_losses(out: dict[str, torch.Tensor], label: int, weight: float, cfg: 
     return losses
 
 
+def packed_sample_losses(out: dict[str, torch.Tensor], pack: Pack, labels: torch.Tensor, weights: torch.Tensor,
+                         cfg: CMCSConfig) -> dict[str, torch.Tensor]:
+    """`sample_losses` of every packed video at once: each value [B]."""
+    rows = torch.arange(pack.size, device=labels.device)
+    branch = out["branch_logits"]  # [K, N, C']
+    if cfg.branch_loss == "ensemble":
+        branch_video = packed_pool(branch.transpose(0, 1), out.get("attention"), cfg.pooling, pack)  # [B, K, C']
+        cls = -torch.log_softmax(branch_video, dim=-1)[rows, :, labels].sum(dim=-1)
+    else:
+        cls = -torch.log_softmax(out["video_logits"], dim=-1)[rows, labels]
+    losses = {"mil": cls}
+    total = cls
+    if cfg.diversity:
+        losses["diversity"] = packed_diversity_loss(branch, pack)
+        losses["norm"] = packed_norm_loss(branch, pack)
+        total = total + cfg.diversity_weight * (losses["diversity"] + losses["norm"])
+    losses["total"] = weights.to(total.dtype) * total
+    return losses
+
+
+def packed_diversity_loss(branch_logits: torch.Tensor, pack: Pack) -> torch.Tensor:
+    """`diversity_loss` per video of packed branch logits [K, N, C'] -> [B].
+
+    Per video one batched matmul gives the K x K Gram matrix of the branches' class-softmax
+    columns for every class (a segment sum of outer products would move K times more memory).
+    """
+    k = branch_logits.shape[0]
+    p = torch.softmax(branch_logits, dim=-1).permute(2, 0, 1).contiguous()  # [C', K, N]
+    gram = torch.stack([q @ q.transpose(1, 2) for q in p.split(pack.lengths, dim=2)])  # [B, C', K, K]
+    norms = gram.diagonal(dim1=-2, dim2=-1).sqrt()  # [B, C', K]: the columns' L2 norms
+    sim = gram / (norms.unsqueeze(-1) * norms.unsqueeze(-2) + 1e-6)
+    off_diagonal = sim.sum(dim=(-1, -2)) - sim.diagonal(dim1=-2, dim2=-1).sum(dim=-1)  # [B, C']
+    return (off_diagonal / (k * (k - 1))).mean(dim=-1)
+
+
+def packed_norm_loss(branch_logits: torch.Tensor, pack: Pack) -> torch.Tensor:
+    """`norm_loss` per video of packed branch logits [K, N, C'] -> [B]."""
+    m = pack.mean(branch_logits.abs().transpose(0, 1))  # [B, K, C']
+    return (m - m.mean(dim=1, keepdim=True)).abs().mean(dim=(1, 2))
+
+
 # ---------------------------------------------------------------- the method
 
 
@@ -252,7 +359,7 @@ class TrainSample:
 
 
 def offset_view(features: torch.Tensor, stride: int, offset: int) -> torch.Tensor:
-    """Temporal augmentation of spec §1.3: every `stride`-th snippet from `offset`, cut to T // stride."""
+    """Temporal augmentation of docs/methods/cmcs.md §1: every `stride`-th snippet from `offset`, cut to T // stride."""
     if stride == 1:
         return features
     length = max(1, features.shape[0] // stride)
@@ -343,6 +450,25 @@ class CMCS(Method):
                 totals[key] = totals[key] + value if key in totals else value
         return totals
 
+    def batch_loss(self, model: nn.Module, items: list[TrainSample], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """`loss` of every item in one packed pass: offsets and dropout masks drawn in the per-video order."""
+        stride = self.config.temporal_stride
+        xs = []
+        for item in items:
+            if isinstance(item.features, CropSequences):  # one of the B * f crop/offset sequences, as in `loss`
+                xs.append(item.features.sequence(int(ctx.rng.integers(item.features.count))).to(ctx.device))
+                continue
+            offset = int(ctx.rng.integers(stride)) if stride > 1 else 0
+            xs.append(offset_view(item.features, stride, offset).to(ctx.device))
+        pack = Pack([x.shape[0] for x in xs], ctx.device)
+        labels = torch.tensor([item.label for item in items], device=ctx.device)
+        weights = torch.tensor([item.weight for item in items], dtype=torch.float64, device=ctx.device)
+        totals: dict[str, torch.Tensor] = {}
+        for out in model.forward_packed(xs, pack):
+            for key, value in packed_sample_losses(out, pack, labels, weights, self.config).items():
+                totals[key] = totals[key] + value if key in totals else value
+        return totals
+
     # -- inference
 
     def variant_config(self, variant: str) -> CMCSConfig:
@@ -404,6 +530,6 @@ def describe_model(model: CMCSModel) -> dict[str, Any]:
 
 __all__ = [
     "CMCS", "CMCSConfig", "CMCSModel", "CMCSStream", "TrainSample", "mil_loss", "diversity_loss", "norm_loss",
-    "sample_losses", "pool", "offset_view", "validate_config", "describe_model", "MODALITIES", "POOLINGS",
-    "BRANCH_LOSSES", "CLASS_SCORES",
+    "sample_losses", "packed_sample_losses", "pool", "packed_pool", "offset_view", "validate_config",
+    "describe_model", "MODALITIES", "POOLINGS", "BRANCH_LOSSES", "CLASS_SCORES",
 ]

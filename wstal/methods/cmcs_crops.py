@@ -27,7 +27,7 @@ from wstal.data.cmcs_layout.sequences import CropSequences, flow_motion, offset0
 from wstal.data.hard_negatives import static_mask
 from wstal.data.records import Video
 from wstal.localize.cmcs import localize_video
-from wstal.methods.base import Detection
+from wstal.data.records import Detection
 
 if TYPE_CHECKING:
     from wstal.methods.cmcs import CMCS, TrainSample

@@ -1,4 +1,4 @@
-"""RSKP (CVPR 2022): representative snippet knowledge propagation (spec `rskp.md`).
+"""RSKP (CVPR 2022): representative snippet knowledge propagation (docs/methods/rskp.md).
 
 The model embeds the snippets (Linear + ReLU + Dropout), summarises them into n online
 representatives by EM attention, propagates the representatives back to the snippets
@@ -20,22 +20,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from wstal.data.records import Dataset, Video
+from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.localize.rskp import ProposalConfig, localize as localize_proposals
-from wstal.methods.base import METHODS, Detection, Method, StepContext, TrainConfig
+from wstal.methods.base import METHODS, Method, StepContext, TrainConfig
+from wstal.methods.packing import Pack
+from wstal.methods.rskp_parts.dropout import ReLUDropout
 from wstal.methods.rskp_parts.em import em_summarise, top_score_snippets
 from wstal.methods.rskp_parts.head import (
     HeadOutput, PredictionModule, attention_normalisation_loss, l2_normalise, nce_loss, pseudo_label_loss,
 )
 from wstal.methods.rskp_parts.head import EMBEDDING_INITS
 from wstal.methods.rskp_parts.memory import ClassMemory, VideoMemory
+from wstal.methods.rskp_parts.packed import (
+    PackedBranches, em_packed, head_packed, inverse_norms, nce_rows, pseudo_label_rows, top_score_packed, walk_packed,
+)
 from wstal.methods.rskp_parts.random_walk import SOLVERS, random_walk
 
 REPRESENTATIVE_RULES = ("em", "foreground", "background", "top_score")
@@ -49,7 +53,7 @@ def _rskp_train() -> TrainConfig:
 
 @dataclass
 class RSKPConfig:
-    """RSKP `options.py` defaults for THUMOS'14 (spec §10.1) plus the ablation switches (§10.2)."""
+    """RSKP `options.py` defaults for THUMOS'14 (docs/methods/rskp.md §7) plus the ablation switches (§9)."""
 
     train: TrainConfig = field(default_factory=_rskp_train)
     embed_dim: int = 2048  # out-feat-num
@@ -103,6 +107,8 @@ class RSKPConfig:
             raise ConfigError(f"rskp config em_iterations={self.em_iterations}: must be >= 0")
         if not 0.0 <= self.walk_weight < 1.0:
             raise ConfigError(f"rskp config walk_weight={self.walk_weight}: must be in [0, 1)")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"rskp config dropout={self.dropout}: must be in [0, 1)")
         if self.temperature <= 0:
             raise ConfigError(f"rskp config temperature={self.temperature}: must be > 0")
         if self.use_memory and not self.use_representatives:
@@ -131,7 +137,8 @@ class RSKPModel(nn.Module):
     def __init__(self, cfg: RSKPConfig, input_dim: int, num_classes: int, train_video_classes: list[tuple[int, ...]]):
         super().__init__()
         self.cfg = cfg
-        self.embedding = nn.Sequential(nn.Linear(input_dim, cfg.embed_dim), nn.ReLU(), nn.Dropout(cfg.dropout))
+        # Linear + ReLU + Dropout, the activation and dropout fused (`rskp_parts.dropout`)
+        self.embedding = nn.Sequential(nn.Linear(input_dim, cfg.embed_dim), ReLUDropout(cfg.dropout))
         EMBEDDING_INITS[cfg.embedding_init](self.embedding[0])
         self.head = PredictionModule(cfg.embed_dim, num_classes, cfg.scale, cfg.recompute_tcam)
         self.bases = nn.Parameter(torch.empty(cfg.num_online, cfg.embed_dim))  # mu^(0), learned
@@ -164,6 +171,47 @@ class RSKPModel(nn.Module):
             weight = 1.0 - weight
         modulated = embedded * weight
         return em_summarise(modulated, self.bases, self.cfg.em_iterations), modulated, embedded * (1.0 - weight)
+
+    def forward_packed(self, xs: list[torch.Tensor], pack: Pack) -> PackedBranches:
+        """`forward(x, intra=True)` of several videos xs[i] [T_i, D] in one pass (`rskp_parts.packed`).
+
+        The embedding (Linear, ReLU, Dropout) runs on the concatenated videos: on the CPU one
+        dropout draw over [N, d] gives exactly the masks of the per-video draws, in order.
+        Outputs are packed (`PackedBranches`); the memory bank is not touched here.
+        """
+        embedded = self.embedding(torch.cat(xs) if len(xs) > 1 else xs[0])
+        inv = inverse_norms(embedded)
+        cfg = self.cfg
+        first_em = cfg.use_representatives and cfg.representative_rule == "em" and cfg.em_iterations > 0
+        main, means = head_packed(self.head, embedded, inv, pack, self.bases if first_em else None)
+        out = PackedBranches(main=main, embedded=embedded, inv_norm=inv)
+        if not cfg.use_representatives:
+            return out
+        rule, iterations = cfg.representative_rule, cfg.em_iterations
+        walked, walked_inv, rest = embedded, inv, None
+        if rule == "em":
+            out.online = em_packed(embedded, inv, means, iterations - 1, pack) if means else [self.bases] * pack.size
+        elif rule == "top_score":
+            out.online = top_score_packed(embedded, main.attention.detach(), cfg.top_score_k, pack)
+        else:  # foreground / background: EM and the walk on the attention-modulated part, the rest added back
+            weight = main.attention.detach().unsqueeze(-1)
+            if rule == "background":
+                weight = 1.0 - weight
+            walked = embedded * weight
+            walked_inv = inverse_norms(walked)
+            rest = embedded * (1.0 - weight)
+            out.online = em_packed(walked, walked_inv, [self.bases] * pack.size, iterations, pack)
+        updated = self.walk_packed(walked, walked_inv, out.online, pack)
+        updated = updated if rest is None else updated + rest
+        out.intra, out.intra_features = self.head_packed(updated, pack), updated
+        return out
+
+    def walk_packed(self, features: torch.Tensor, inv: torch.Tensor, reps: list[torch.Tensor],
+                    pack: Pack) -> torch.Tensor:
+        return walk_packed(features, inv, reps, self.cfg.walk_weight, self.cfg.walk_solver, pack)
+
+    def head_packed(self, features: torch.Tensor, pack: Pack) -> HeadOutput:
+        return head_packed(self.head, features, inverse_norms(features), pack)[0]
 
     def forward(self, x: torch.Tensor, intra: bool = True, inter_reps: torch.Tensor | None = None) -> Branches:
         """Branch outputs for one video [T, D]. EM and representative scoring always run, as in the released
@@ -296,6 +344,75 @@ class RSKP(Method):
         losses["total"] = fore + cfg.lambda_back * back + cfg.lambda_att * att + lambda_s * spl
         return losses
 
+    def batch_loss(self, model: RSKPModel, items: list[int], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """`loss` of every item in one packed pass, each value [B].
+
+        The memory bank couples the videos of a batch (video i reads what videos < i wrote), so
+        reads and writes run video by video in batch order, between the packed forward and the
+        inter-video walk: what the per-video loop reads and writes, in its order.
+        """
+        cfg = self.config
+        videos = [self._train_videos[i] for i in items]
+        xs = [self._tensor(v, ctx.device) for v in videos]
+        pack = Pack([x.shape[0] for x in xs], ctx.device)
+        targets = [self._targets(v, ctx.device) for v in videos]
+        y_fore = torch.stack([t[0] for t in targets])
+        y_back = torch.stack([t[1] for t in targets])
+        after_warmup = cfg.use_memory and model.memory.ready
+
+        out = model.forward_packed(xs, pack)
+        fore = nce_rows(out.main.p_ca, y_fore)
+        back = nce_rows(out.main.p_cw, y_back)
+        att = torch.stack([attention_normalisation_loss(a, cfg.attention_divisor)
+                           for a in pack.split(out.main.attention)])
+        losses = {"fore": fore, "back": back, "att": att}
+        if not cfg.use_representatives:
+            losses["total"] = fore + cfg.lambda_back * back + cfg.lambda_att * att
+            return losses
+
+        inter_reps: list[torch.Tensor] = []
+        if after_warmup:
+            with torch.no_grad():
+                probs = [model.representative_probs(reps) for reps in out.online]
+            for i, (item, video) in enumerate(zip(items, videos)):
+                classes = list(video.labels)
+                inter_reps.append(model.memory.read(classes, rng=ctx.rng, video_index=item))
+                model.memory.update(classes, out.online[i], probs[i], video_index=item)
+
+        propagated, teacher_features = out.intra, out.intra_features
+        if after_warmup and cfg.concat_representatives:
+            both = [torch.cat([online, inter], dim=0) for online, inter in zip(out.online, inter_reps)]
+            teacher_features = model.walk_packed(out.embedded, out.inv_norm, both, pack)
+            propagated = model.head_packed(teacher_features, pack)
+        fore = fore + nce_rows(propagated.p_ca, y_fore)
+        back = back + nce_rows(propagated.p_cw, y_back)
+        teacher_logits = propagated.tcam
+        if after_warmup and not cfg.concat_representatives:
+            inter_features = model.walk_packed(out.embedded, out.inv_norm, inter_reps, pack)
+            inter = model.head_packed(inter_features, pack)
+            fore = fore + cfg.inter_loss_weight * nce_rows(inter.p_ca, y_fore)
+            back = back + cfg.inter_loss_weight * nce_rows(inter.p_cw, y_back)
+            x_w = cfg.teacher_inter_weight
+            teacher_logits = (1.0 - x_w) * propagated.tcam + x_w * inter.tcam
+            if cfg.propagation_loss != "pseudo_label":
+                teacher_features = (1.0 - x_w) * teacher_features + x_w * inter_features
+
+        spl = self._packed_propagation_loss(out.main.tcam, teacher_logits, out.embedded, teacher_features, pack)
+        lambda_s = cfg.lambda_spl_after_warmup if after_warmup else cfg.lambda_spl
+        losses.update(fore=fore, back=back, spl=spl)
+        losses["total"] = fore + cfg.lambda_back * back + cfg.lambda_att * att + lambda_s * spl
+        return losses
+
+    def _packed_propagation_loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                                 features: torch.Tensor, teacher_features: torch.Tensor, pack: Pack) -> torch.Tensor:
+        """`_propagation_loss` per packed video [B]."""
+        kind = self.config.propagation_loss
+        if kind == "pseudo_label":
+            return pack.mean(pseudo_label_rows(student_logits, teacher_logits, self.config.temperature))
+        diff = features - teacher_features.detach()
+        per_snippet = diff.abs().sum(dim=-1) if kind == "feature_l1" else diff.pow(2).sum(dim=-1)
+        return pack.mean(per_snippet) / features.shape[1]
+
     def _propagation_loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                           features: torch.Tensor, teacher_features: torch.Tensor) -> torch.Tensor:
         """L_spl (soft pseudo labels) or the table6 feature losses ||F - F^a|| (mean over elements, F^a detached)."""
@@ -335,7 +452,7 @@ class RSKP(Method):
 
     @torch.no_grad()
     def infer(self, model: RSKPModel, video: Video, variant: str) -> dict[str, np.ndarray]:
-        """Video scores and CAS: (w main + (1 - w) propagated softmax) x main attention (spec §9.1)."""
+        """Video scores and CAS: (w main + (1 - w) propagated softmax) x main attention (docs/methods/rskp.md §8)."""
         branches = self._branches(variant)
         cfg = self.config
         model.eval()

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from wstal.utils.jsonfile import read_json as read_json_file
+from wstal.report.validate_metrics import validate_metrics
 
 
 @dataclass(frozen=True)
@@ -54,4 +55,5 @@ class SeedStats:
 
 def read_json(path: str | Path, what: str = "metrics") -> dict:
     """A result JSON file, or a DataError naming it (missing or unreadable)."""
-    return read_json_file(path, f"{what} file not found (run the workflow that produces it)")
+    data = read_json_file(path, f"{what} file not found (run the workflow that produces it)")
+    return validate_metrics(data, path) if what == "metrics" else data

@@ -61,8 +61,3 @@ class Layout:
     def metrics_table(self) -> Path:
         """The tidy table of every evaluated run of this setting (`wstal collect`, `wstal summary`)."""
         return self.results / self.dataset / self.scale / "metrics.csv"
-
-    @property
-    def numbers(self) -> Path:
-        """Every reproduced number of this setting, flat (what the golden regression compares)."""
-        return self.results / self.dataset / self.scale / "numbers.json"

@@ -15,6 +15,7 @@ import numpy as np
 
 from wstal.catalog import Artifact, Catalog
 from wstal.errors import ConfigError, DataError
+from wstal.evaluation.matching import temporal_iou
 from wstal.report.aggregate import read_json
 from wstal.report.paths import Layout
 from wstal.report.style import COLORS, DOUBLE_WIDTH_IN, figure_style, save
@@ -24,29 +25,19 @@ def _load_run(catalog: Catalog, art: Artifact, layout: Layout, seed: int):
     import torch
 
     from wstal.data.io import load_dataset
-    from wstal.methods.base import config_from_dict, get_method
+    from wstal.run import model_from_checkpoint
     from wstal.train import CHECKPOINT, load_checkpoint
 
     row = art.rows[0]
     run_dir = layout.run_dir(row.experiment, seed)
     ckpt = load_checkpoint(run_dir / CHECKPOINT)
-    method_cls = get_method(ckpt["method"])
-    if method_cls.name != "rskp":
-        raise ConfigError(f"{art.name}: qualitative figures show RSKP internals; {row.experiment} is {method_cls.name}")
+    if ckpt["method"] != "rskp":
+        raise ConfigError(f"{art.name}: qualitative figures show RSKP internals; {row.experiment} is {ckpt['method']}")
     dataset = load_dataset(layout.data_dir(catalog.data_key(row.experiment, layout.dataset)))
-    config = config_from_dict(method_cls.Config, ckpt["config"], f"{run_dir / CHECKPOINT} config")
-    method = method_cls(config, dataset)
-    model = method.build_model()
-    model.load_state_dict(ckpt["model"])
+    method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.eval()
     torch.set_grad_enabled(False)
     return method, model, dataset, row
-
-
-def _tiou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
 
 
 def video_quality(video, detections: list[dict], classes: Sequence[str]) -> float:
@@ -55,8 +46,9 @@ def video_quality(video, detections: list[dict], classes: Sequence[str]) -> floa
         return float("nan")
     best = []
     for seg, label in zip(video.segments, video.segment_labels):
-        same = [np.array(d["segment"]) for d in detections if d["label"] == classes[int(label)]]
-        best.append(max((_tiou(seg, s) for s in same), default=0.0))
+        same = np.array([d["segment"] for d in detections if d["label"] == classes[int(label)]],
+                        dtype=np.float64).reshape(-1, 2)
+        best.append(float(temporal_iou(seg[0], seg[1], same[:, 0], same[:, 1]).max(initial=0.0)))
     return float(np.mean(best))
 
 

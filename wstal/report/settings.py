@@ -12,10 +12,11 @@ from pathlib import Path
 
 import yaml
 
+from wstal.config_files import shipped_config
 from wstal.errors import ConfigError
 from wstal.report.paths import Layout
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
+DEFAULT_CONFIG = shipped_config("config.yaml")
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,6 +16,16 @@ import torch
 from wstal.errors import ConfigError
 
 
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding takes 32 bits; larger seeds would silently alias
+
+
+def check_seed(seed: int, what: str = "--seed") -> int:
+    """A seed in 0..2**32-1, or a ConfigError naming `what`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{what} {seed!r}: must be an integer from 0 to {MAX_SEED}")
+    return seed
+
+
 def seed_everything(seed: int, deterministic: bool = True, device: torch.device | None = None) -> None:
     """Seed Python, NumPy and torch; make CUDA kernels deterministic unless told not to.
 

@@ -2,7 +2,7 @@
 
 Every planted phenomenon has one knob, and that knob at 0 removes the phenomenon, so that
 the gain of the paper mechanism that targets it can be shown to vanish with it
-(design.md §4, figure11). Knob names are a public interface (catalog experiments and
+(figure11 of the catalog). Knob names are a public interface (catalog experiments and
 `wstal synth --set` use them): do not rename.
 """
 
@@ -12,9 +12,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from wstal.config_values import coerce
+from wstal.data.records import SNIPPET_SECONDS as SNIPPET_SECONDS  # re-exported to the generator modules
 from wstal.errors import ConfigError
 
-SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
 FEATURE_KINDS = ("i3d", "unt")
 
 
@@ -116,24 +117,6 @@ def knob_names() -> list[str]:
     return [f.name for f in dataclasses.fields(SynthConfig)]
 
 
-def _convert(name: str, raw: object, default: object) -> object:
-    """Convert a `--set` string to the type of the knob's default value."""
-    if not isinstance(raw, str):
-        return raw
-    try:
-        if isinstance(default, bool):
-            if raw.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(raw)
-            return raw.lower() in ("true", "1")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-    except ValueError:
-        raise ConfigError(f"synthetic knob {name}={raw!r}: expected a {type(default).__name__}") from None
-    return raw
-
-
 def make_config(scale: str = "default", overrides: Mapping[str, object] | None = None,
                 seed: int | None = None) -> SynthConfig:
     """Defaults, then `SCALE_PRESETS[scale]`, then `overrides` (strings are converted), then `seed`."""
@@ -144,7 +127,7 @@ def make_config(scale: str = "default", overrides: Mapping[str, object] | None =
     for name, raw in (overrides or {}).items():
         if name not in knob_names():
             raise ConfigError(f"unknown synthetic knob {name!r}; knobs: {', '.join(knob_names())}")
-        values[name] = _convert(name, raw, getattr(defaults, name))
+        values[name] = coerce(getattr(defaults, name), raw, name, "synthetic knob")
     if seed is not None:
         values["seed"] = int(seed)
     return SynthConfig(**values).validated()

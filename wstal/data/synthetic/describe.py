@@ -1,9 +1,9 @@
 """Statistics of a dataset next to the real THUMOS'14 ones (`wstal synth --describe`).
 
-The THUMOS'14 numbers are hard-coded so the table works without `../shared/data`. Source:
-`data/thumos14/README.md` ("Verified statistics") for videos, segments, segment lengths,
-multi-label videos and ambiguous intervals; the per-video instance counts and durations were
-computed by us from the same `Thumos14reduced-Annotations` files (numpy, 412 videos).
+The THUMOS'14 numbers are hard-coded so the table works without the real annotation files.
+We counted them in the W-TALC `Thumos14reduced-Annotations` files (numpy, 412 videos): videos,
+segments, segment lengths, multi-label videos, ambiguous intervals, per-video instance counts
+and durations.
 Videos with ambiguous intervals: `Ambiguous_test.txt` names 37 test videos, one of which
 (video_test_0001292) is not among the 212, so 36 (96 of the 99 intervals). Multi-label share
 counts videos whose GT segments have > 1 class (27/200, 34/212). Static context is not

@@ -22,6 +22,7 @@ from wstal.data.synthetic.config import SNIPPET_SECONDS, SynthConfig
 from wstal.data.synthetic.prototypes import Prototypes, build_prototypes
 from wstal.data.synthetic.render import ACTION, AMBIGUOUS, CONTEXT, interval_snippets, render
 from wstal.data.synthetic.timeline import Timeline, sample_timeline
+from wstal.utils.runs import runs
 
 TRAIN_SUBSET, TEST_SUBSET = "validation", "test"
 SUBSET_STREAM = {TRAIN_SUBSET: 1, TEST_SUBSET: 2}
@@ -31,13 +32,6 @@ PLANTED_KINDS = ("context", "weak", "ambiguous", "discriminative")
 def class_names(num_classes: int) -> tuple[str, ...]:
     width = len(str(num_classes - 1))
     return tuple(f"Action{c:0{width}d}" for c in range(num_classes))
-
-
-def runs(mask: np.ndarray) -> list[list[int]]:
-    """Runs of True as `[first, end)` snippet indices."""
-    padded = np.concatenate([[False], mask.astype(bool), [False]])
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
 
 
 def planted_mask(dataset: Dataset, video: Video, what: str) -> np.ndarray:
@@ -65,8 +59,9 @@ def build_video(timeline: Timeline, config: SynthConfig, protos: Prototypes, rng
     is_action = kind == ACTION
     disc = np.zeros(kind.shape, dtype=bool)
     disc[is_action] = phase[is_action] == protos.discriminative_phase[labels_at[is_action]]
-    planted = {"context": runs(kind == CONTEXT), "weak": runs(weak & is_action),
-               "ambiguous": runs(kind == AMBIGUOUS), "discriminative": runs(disc)}
+    masks = {"context": kind == CONTEXT, "weak": weak & is_action, "ambiguous": kind == AMBIGUOUS,
+             "discriminative": disc}
+    planted = {what: [list(run) for run in runs(mask)] for what, mask in masks.items()}
     video = Video(
         name=timeline.name, subset=timeline.subset, duration=timeline.duration, features=features,
         segments=segments if segments is not None else

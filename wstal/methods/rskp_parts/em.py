@@ -1,4 +1,4 @@
-"""Representative-snippet summarisation by EM attention (spec `rskp.md` §5).
+"""Representative-snippet summarisation by EM attention (docs/methods/rskp.md §4).
 
 A video's embedded snippets are modelled by a mixture of n Gaussians with identity
 covariance; the means after a few EM steps are the video's online representatives

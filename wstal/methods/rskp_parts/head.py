@@ -1,9 +1,9 @@
-"""The classification head RSKP shares between its branches (spec `rskp.md` §4).
+"""The classification head RSKP shares between its branches (docs/methods/rskp.md §2).
 
 One `PredictionModule` is applied to the embedded features F and to every
 propagated version of them (F^a, F^e); sharing it is what lets the main branch learn
 from the pseudo labels of the others. Losses here are the head's own: the NCE
-classification loss (§4.5) and the attention-normalisation loss (§4.4).
+classification loss (§2) and the attention-normalisation loss (§3).
 """
 
 from __future__ import annotations

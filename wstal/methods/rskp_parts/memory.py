@@ -1,7 +1,7 @@
-"""Offline representatives: the per-class memory bank and the table5 video-wise variant (spec §6).
+"""Offline representatives: the per-class memory bank and the table5 video-wise variant (docs/methods/rskp.md §5).
 
 Both live in registered buffers, so they travel in `model.state_dict()`: a resumed run
-keeps its bank (the released code does not, spec §13.5). They are written under
+keeps its bank (the released code does not, docs/methods/rskp.md §12). They are written under
 `torch.no_grad()` with detached values and read detached: never part of the gradient.
 """
 
@@ -14,18 +14,28 @@ import torch
 from torch import nn
 
 
-class ClassMemory(nn.Module):
+class _Memory(nn.Module):
+    """What both banks share: the `initialised` flag, a buffer so that a resumed run keeps it."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.initialised)
+
+    def mark_initialised(self) -> None:
+        self.initialised.fill_(True)
+
+
+class ClassMemory(_Memory):
     """C x s slots of representatives with their class probabilities; keeps the top-s ever seen per class."""
 
     def __init__(self, num_classes: int, slots: int, dim: int):
         super().__init__()
         self.register_buffer("features", torch.zeros(num_classes, slots, dim))
         self.register_buffer("scores", torch.zeros(num_classes, slots))
-        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
-
-    @property
-    def ready(self) -> bool:
-        return bool(self.initialised)
 
     @torch.no_grad()
     def update(self, classes: Sequence[int], reps: torch.Tensor, probabilities: torch.Tensor,
@@ -48,11 +58,8 @@ class ClassMemory(nn.Module):
         """The s slots of every listed class, concatenated [(s * |classes|), d], detached."""
         return torch.cat([self.features[c] for c in classes], dim=0).detach()
 
-    def mark_initialised(self) -> None:
-        self.initialised.fill_(True)
 
-
-class VideoMemory(nn.Module):
+class VideoMemory(_Memory):
     """Table5 'video-wise memory bank': every training video's n representatives, moving-average updates.
 
     Reading draws, for each class of the current video, one other training video of that
@@ -65,11 +72,6 @@ class VideoMemory(nn.Module):
         self.video_classes = [tuple(c) for c in video_classes]
         self.register_buffer("features", torch.zeros(len(self.video_classes), reps_per_video, dim))
         self.register_buffer("filled", torch.zeros(len(self.video_classes), dtype=torch.bool))
-        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
-
-    @property
-    def ready(self) -> bool:
-        return bool(self.initialised)
 
     @torch.no_grad()
     def update(self, classes: Sequence[int], reps: torch.Tensor, probabilities: torch.Tensor,
@@ -97,6 +99,3 @@ class VideoMemory(nn.Module):
             if candidates:
                 chosen.append(self.features[candidates[int(rng.integers(len(candidates)))]])
         return torch.cat(chosen, dim=0).detach()
-
-    def mark_initialised(self) -> None:
-        self.initialised.fill_(True)

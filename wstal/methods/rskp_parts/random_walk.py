@@ -1,4 +1,4 @@
-"""Bipartite random walk between snippets and representatives, in closed form (spec §7, paper Eq. 4-10).
+"""Bipartite random walk between snippets and representatives, in closed form (docs/methods/rskp.md §6, paper Eq. 4-10).
 
 F* = (1 - w) (I_T - w^2 P)^{-1} (w A^T Y + F), with A the snippets' soft assignment
 to the K representatives (softmax over K of 5 cos) and P = A^T Abar. The released code
@@ -66,7 +66,7 @@ def alternating_walk(features: torch.Tensor, reps: torch.Tensor, w: float = 0.5,
     """Eq. 4-5 iterated: Y <- w Abar F + (1-w) Y0 and F <- w A^T Y + (1-w) F0 (the reference for the closed form).
 
     Written with the fixed point of the released code, F^(t) = w A^T Y^(t) + (1-w) F^(0) with
-    Y^(t+1) = w Abar F^(t) + (1-w) Y^(0) (spec §7), whose limit is the closed form.
+    Y^(t+1) = w Abar F^(t) + (1-w) Y^(0) (docs/methods/rskp.md §6), whose limit is the closed form.
     """
     aff = affinity(features, reps, scale)
     y = reps

@@ -1,0 +1,1 @@
+"""Benchmarks run by `wstal bench` (`step`: one training step, ours vs the released code's loop)."""
