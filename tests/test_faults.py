@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from toy_method import toy_dataset, write_toy_catalog
 from wstal.catalog import load_catalog
 from wstal.cli import main
 from wstal.data.io import save_dataset
-from wstal.errors import DataError, TrainingDiverged, WstalError
+from wstal.errors import DataError, TrainingDiverged
 from wstal.run import evaluate_run, train_run
 from wstal.train import load_checkpoint
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -161,7 +160,8 @@ def test_every_command_into_a_read_only_folder_is_one_line(read_only, toy, capsy
 
     tmp, data, catalog = toy
     gt = tmp / "gt.json"
-    gt.write_text(json.dumps({"database": {"v": {"subset": "test", "annotations": [{"segment": [0, 1], "label": "A"}]}}}))
+    annotations = [{"segment": [0, 1], "label": "A"}]
+    gt.write_text(json.dumps({"database": {"v": {"subset": "test", "annotations": annotations}}}))
     pred = tmp / "p.json"
     pred.write_text(json.dumps({"results": {"v": [{"label": "A", "score": 1, "segment": [0, 1]}]}}))
     argv = {

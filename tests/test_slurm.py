@@ -92,7 +92,8 @@ def slurm_cluster():
         started.append(subprocess.Popen(["munged", "--foreground", "--force"], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL))
         time.sleep(1)
-        started.append(subprocess.Popen(["slurmctld", "-D", "-i"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        started.append(subprocess.Popen(["slurmctld", "-D", "-i"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
         time.sleep(2)
         started.append(subprocess.Popen(["slurmd", "-D"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.time() + 60
@@ -103,7 +104,8 @@ def slurm_cluster():
             time.sleep(1)
         else:
             log = Path("/var/log/slurm/slurmctld.log")
-            pytest.fail(f"SLURM node never became idle (state {state!r}); {log.read_text()[-1500:] if log.exists() else ''}")
+            tail = log.read_text()[-1500:] if log.exists() else ""
+            pytest.fail(f"SLURM node never became idle (state {state!r}); {tail}")
         yield host
     finally:
         subprocess.run(["scancel", "--user", "root"], capture_output=True)

@@ -99,6 +99,9 @@ class Claim:
         return f"{self.lhs} {self.op} {self.rhs}"
 
 
+PLOTS = ("values", "paired-gain")  # how a figure draws its rows
+
+
 @dataclass(frozen=True)
 class Artifact:
     """A table or figure of a paper's supplement (or ours) and everything needed to rebuild it."""
@@ -117,6 +120,7 @@ class Artifact:
     x_label: str = ""
     note: str = ""
     reference: str | None = None  # row label every row is compared with (effects, table8's differences)
+    plot: str = "values"  # figures: "values" (rows' numbers) or "paired-gain" (see wstal.report.figures)
 
     def row(self, label: str) -> Row:
         for row in self.rows:
@@ -266,7 +270,9 @@ def _parse_row(entry: Any, where: str, line: int | None = None) -> Row:
 def _parse_artifact(name: str, entry: Any, lines: Mapping[Any, int]) -> Artifact:
     where = f"artifact {name!r}"
     entry = _fields(entry, where, {"kind", "source", "paper", "caption", "rows"},
-                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note", "reference"})
+                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note", "reference", "plot"})
+    if entry.get("plot", "values") not in PLOTS:
+        raise ConfigError(f"{where}: plot must be one of {', '.join(PLOTS)}, got {entry.get('plot')!r}")
     rows = entry["rows"]
     if not isinstance(rows, list) or not rows:
         raise ConfigError(f"{where}: rows must be a non-empty list")
@@ -278,7 +284,7 @@ def _parse_artifact(name: str, entry: Any, lines: Mapping[Any, int]) -> Artifact
         claims=tuple(parse_claim(c, f"{where} claim {i + 1}") for i, c in enumerate(entry.get("claims") or ())),
         choices=tuple(str(c) for c in entry.get("choices") or ()),
         paper_text=str(entry.get("paper_text", "")), x_label=str(entry.get("x_label", "")),
-        note=str(entry.get("note", "")), reference=entry.get("reference"),
+        note=str(entry.get("note", "")), reference=entry.get("reference"), plot=str(entry.get("plot", "values")),
     )
 
 

@@ -5,7 +5,8 @@
 
 `detections` is a list of `Detection` (class ids, seconds), an ActivityNet result
 dict, or the `PredictionArrays` that `prepare_predictions(detections, truth)` returns
-(validation done once when one prediction set is scored under several protocols). The result: `{"protocol", "tiou", "map" (%), "average", "per_class" {class: [AP %]},
+(validation done once when one prediction set is scored under several protocols). The result:
+`{"protocol", "tiou", "map" (%), "average", "per_class" {class: [AP %]},
 "num_predictions", "ignored_videos", ...}` plus the protocol's switches.
 
 Ranking and ties. Predictions are ranked by score (descending); equal scores are
@@ -32,9 +33,9 @@ from wstal.evaluation.ground_truth import GroundTruth
 from wstal.evaluation.matching import OVERLAPS, candidate_pairs
 from wstal.evaluation.precision import AP_RULES
 from wstal.evaluation.predictions import PredictionArrays, load_predictions, ranking_order, to_arrays
+from wstal.evaluation.protocols import AMBIGUOUS_RULES, MATCHERS, PROTOCOLS, UNITS, Protocol
 
 prepare_predictions = to_arrays  # validate once, evaluate under several protocols
-from wstal.evaluation.protocols import AMBIGUOUS_RULES, MATCHERS, PROTOCOLS, UNITS, Protocol
 
 DEFAULT_TIOUS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # THUMOS'14 convention
 

@@ -83,7 +83,7 @@ def rskp_macs(snippets: int = SNIPPETS, solver: str = "inverse") -> dict[str, in
 
 
 def rskp_inter_conventions(snippets: int = SNIPPETS) -> dict[str, dict[str, Any]]:
-    """Counting conventions for '+inter' (docs/methods/rskp.md §10), each = our +intra count + the counted extra parts."""
+    """Counting conventions for '+inter' (docs/methods/rskp.md §10): our +intra count + the counted extra parts."""
     model = _rskp_model("inverse")
     x = _video(snippets)
     gen = torch.Generator().manual_seed(1)

@@ -393,5 +393,5 @@ def _train_timing(run_dir: Path, ckpt: dict) -> dict:
             "peak_memory_mb": number("peak_memory_mb")}
 
 
-__all__ = ["train_run", "evaluate_run", "run_folder_lock", "resolve_config", "score_model", "predict", "predictions_json",
-           "classification_map", "AVERAGES"]
+__all__ = ["train_run", "evaluate_run", "run_folder_lock", "resolve_config", "score_model", "predict",
+           "predictions_json", "classification_map", "AVERAGES"]

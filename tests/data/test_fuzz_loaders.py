@@ -40,7 +40,8 @@ def _dataset() -> Dataset:
             name=f"video_{subset}_{i}", subset=subset, duration=length * 0.64,
             features=rng.normal(size=(length, 4)).astype(np.float32),
             segments=np.array([[0.2, 1.5], [1.6, 2.4]]), segment_labels=np.array([i % 3, 0], dtype=np.int64),
-            labels=tuple(sorted({i % 3, 0})), ambiguous=np.array([[0.1, 0.3]]) if subset == "test" else np.zeros((0, 2)),
+            labels=tuple(sorted({i % 3, 0})),
+            ambiguous=np.array([[0.1, 0.3]]) if subset == "test" else np.zeros((0, 2)),
             motion=rng.random(length).astype(np.float32),
         ))
     return Dataset(name="fuzz", classes=CLASSES, videos=videos)

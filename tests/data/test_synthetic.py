@@ -287,3 +287,69 @@ def test_layout_keeps_the_real_annotations(thumos_reduced):
     video = ds.video("video_test_0000004")
     assert video.motion.shape == (video.num_snippets,)
     assert sum(planted_mask(ds, v, "context").sum() for v in ds.videos) > 0
+
+
+def test_new_knobs_at_zero_leave_the_output_byte_identical():
+    """The knobs added after the benchmark's first release default to 0 and then change nothing."""
+    base = generate(smoke())
+    for knobs in ({"venue": 0.0},):
+        same = generate(smoke(**knobs))
+        for a, b in zip(base.videos, same.videos):
+            assert a.features.tobytes() == b.features.tobytes() and a.motion.tobytes() == b.motion.tobytes()
+        assert {k: v for k, v in same.meta.items() if k != "knobs"} == {k: v for k, v in base.meta.items()
+                                                                        if k != "knobs"}
+
+
+def _clean(**knobs) -> SynthConfig:
+    return smoke(feature_kind="unt", noise=0.0, style=0.0, weak=0.0, background=0.0, multilabel=0.0, **knobs)
+
+
+def test_venue_makes_a_unt_frame_tell_the_group_not_the_class_nor_the_action():
+    """venue 1: UNT RGB is the same in the action and outside it, and the same for related classes;
+    venue 0: RGB is zero outside the action and its context and differs between related classes."""
+    for venue in (0.0, 1.0):
+        ds = generate(_clean(venue=venue))
+        protos = build_prototypes(_clean(venue=venue))
+        d = ds.feature_dim // 2
+        action_rgb = {}
+        for v in ds.videos:
+            action = action_mask(v)
+            outside = ~action & ~planted_mask(ds, v, "context")
+            if not outside.any():
+                continue
+            inside_row = v.features[np.flatnonzero(action)[0], :d]
+            outside_row = v.features[np.flatnonzero(outside)[0], :d]
+            if venue:
+                assert cosine(inside_row, outside_row) > 0.999
+            else:
+                assert np.abs(outside_row).max() == 0.0
+            action_rgb[int(v.labels[0])] = inside_row
+        same_group = [(a, b) for a in action_rgb for b in action_rgb
+                      if a < b and protos.group[a] == protos.group[b]]
+        assert same_group
+        similar = [cosine(action_rgb[a], action_rgb[b]) > 0.999 for a, b in same_group]
+        assert all(similar) if venue else not any(similar)
+
+
+def test_venue_leaves_flow_and_motion_alone():
+    a, b = generate(smoke(venue=0.0)), generate(smoke(venue=0.7))
+    d = a.feature_dim // 2
+    for x, y in zip(a.videos, b.videos):
+        assert np.array_equal(x.features[:, d:], y.features[:, d:]) and np.array_equal(x.motion, y.motion)
+        assert not np.array_equal(x.features[:, :d], y.features[:, :d])
+
+
+def test_cmcs_data_variants_differ_only_in_feature_kind_and_their_swept_knob():
+    """So that figure1's UNT vs I3D rows compare feature kinds, and each figure11 point moves one knob."""
+    from wstal.catalog import load_catalog
+
+    variants = load_catalog(check_methods=False).data_variants
+    reference = dict(variants["unt"].knobs)
+    assert reference["venue"] > 0 and reference["feature_kind"] == "unt"
+    swept = {"unt-ctx0": "context", "unt-ctx1": "context", "unt-cmp0": "completeness", "unt-cmp05": "completeness",
+             "unt-venue0": "venue", "i3d": "feature_kind"}
+    for name, knob in swept.items():
+        knobs = dict(variants[name].knobs)
+        knobs.setdefault("feature_kind", "i3d")
+        assert {k: v for k, v in knobs.items() if k != knob} == {k: v for k, v in reference.items() if k != knob}, name
+        assert knobs[knob] != reference.get(knob, getattr(SynthConfig(), knob)), name

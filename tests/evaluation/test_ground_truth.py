@@ -47,7 +47,8 @@ def test_ambiguous_label_becomes_an_ambiguous_interval(tmp_path):
 @pytest.mark.parametrize("data, message", [
     ({"videos": {}}, '"database" mapping'),
     ({"database": {"v": {"subset": "val", "annotations": []}}}, "no video in subset 'test'"),
-    ({"database": {"v": {"subset": "test", "annotations": [{"segment": [5, 1], "label": "A"}]}}}, "end 1.0 < start 5.0"),
+    ({"database": {"v": {"subset": "test", "annotations": [{"segment": [5, 1], "label": "A"}]}}},
+     "end 1.0 < start 5.0"),
     ({"database": {"v": {"subset": "test", "annotations": [{"segment": ["x", 1], "label": "A"}]}}}, "not numeric"),
     ({"database": {"v": {"subset": "test", "annotations": [{"segment": [0, "nan"], "label": "A"}]}}}, "not finite"),
     ({"database": {"v": {"subset": "test", "annotations": [{"segment": [0, 1]}]}}}, "missing string 'label'"),

@@ -155,7 +155,8 @@ def test_samples_replicate_multilabel_videos_and_add_background_pseudo_videos():
     pseudo = [i for i in items if i.name.endswith("_bg")]
     assert pseudo and all(i.label == 3 and i.weight == 1.0 for i in pseudo)
     # around the planted static run 2..7 (a random neighbour below the percentile may join it)
-    assert all(4 <= p.snippets.size <= 8 and set(p.snippets.tolist()) <= set(range(1, 10)) for p in method.pseudo_videos)
+    assert all(4 <= p.snippets.size <= 8 and set(p.snippets.tolist()) <= set(range(1, 10))
+               for p in method.pseudo_videos)
     assert sorted(i.features.shape[0] for i in pseudo) == sorted(p.snippets.size for p in method.pseudo_videos)
     assert all(not i.name.endswith("_bg") for i in make({"hard_negatives": False}).train_items())
 

@@ -52,7 +52,7 @@ def shared_available() -> bool:
 def official_videos(annotations_dir: Path = ORIGINAL_ANNOTATIONS) -> dict[str, list[tuple[str, float, float]]]:
     """video -> [(class, start, end)] from the per-class files of both subsets (Ambiguous excluded)."""
     out: dict[str, list[tuple[str, float, float]]] = {}
-    for subset, suffix in SUFFIX.items():
+    for suffix in SUFFIX.values():
         for path in sorted((annotations_dir / f"annotations_{suffix}").glob(f"*_{suffix}.txt")):
             name = path.name[: -len(f"_{suffix}.txt")]
             if name in ("Ambiguous", "detclasslist"):

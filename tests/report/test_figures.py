@@ -25,3 +25,58 @@ def test_pdf_is_byte_stable(fake_results):
     first = pdf.read_bytes()
     render_figure(catalog, "figure6", fake_results, SEEDS)
     assert pdf.read_bytes() == first
+
+
+def test_figure11_has_one_gain_panel_per_phenomenon():
+    from wstal.report.figures import gain_panels
+
+    art = load_catalog(check_methods=False).artifact("figure11")
+    assert art.plot == "paired-gain"
+    panels = gain_panels(art)
+    assert list(panels) == ["context", "completeness", "venue"]
+    assert [len(pairs) for pairs in panels.values()] == [1, 1, 2]
+    for pairs in panels.values():
+        for without, with_ in pairs:
+            assert min(float(r.x) for r in without) == 0.0  # every sweep shows the knob at 0
+            assert [r.x for r in without] == [r.x for r in with_]
+
+
+def test_paired_gains_are_per_seed_differences(fake_results):
+    from wstal.report.build import row_values
+    from wstal.report.figures import gain_panels, paired_gains
+
+    art = load_catalog(check_methods=False).artifact("figure11")
+    (without, with_), = gain_panels(art)["context"]
+    gains = paired_gains(fake_results, without[0], with_[0], "AVG5", SEEDS)
+    a = row_values(fake_results, without[0], "AVG5", SEEDS).values
+    b = row_values(fake_results, with_[0], "AVG5", SEEDS).values
+    assert gains.tolist() == [y - x for x, y in zip(a, b)]
+
+
+def test_paired_gain_panels_need_pairs_with_the_same_knob_values():
+    import dataclasses
+
+    import pytest
+
+    from wstal.errors import ConfigError
+    from wstal.report.figures import gain_panels
+
+    art = load_catalog(check_methods=False).artifact("figure11")
+    odd = dataclasses.replace(art, rows=tuple(r for r in art.rows if r.series != "venue: early fusion"))
+    with pytest.raises(ConfigError, match="pairs"):
+        gain_panels(odd)
+    shifted = dataclasses.replace(art, rows=tuple(dataclasses.replace(r, x=0.9) if r.label == "Full @ completeness=1"
+                                                  else r for r in art.rows))
+    with pytest.raises(ConfigError, match="same x values"):
+        gain_panels(shifted)
+
+
+def test_unknown_plot_kind_is_a_config_error():
+    import pytest
+
+    from wstal.catalog import _parse_artifact
+    from wstal.errors import ConfigError
+
+    entry = {"kind": "figure", "source": "s", "paper": "ours", "caption": "c", "rows": [{"label": "a"}], "plot": "pie"}
+    with pytest.raises(ConfigError, match="plot must be one of"):
+        _parse_artifact("figureX", entry, {})

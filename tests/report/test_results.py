@@ -29,7 +29,8 @@ ROW = Row(label="Full", experiment="exp")
 
 
 def test_numbers_come_from_map_per_tiou():
-    results = table(metrics([50.0, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0]), metrics([60.0, 50.0, 40.0, 30.0, 20.0, 9.0, 4.0]))
+    results = table(metrics([50.0, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0]),
+                    metrics([60.0, 50.0, 40.0, 30.0, 20.0, 9.0, 4.0]))
     assert results.value(ROW, "AVG5", 0) == pytest.approx(30.0)
     assert results.value(ROW, "AVG7", 1) == pytest.approx(213 / 7)
     assert results.value(ROW, "AVG3-7", 0) == pytest.approx(13.0)

@@ -16,7 +16,8 @@ DEFAULT_GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "golden" / "smo
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_arguments(parser)
     parser.set_defaults(scale="smoke")
-    parser.add_argument("--golden", type=Path, default=DEFAULT_GOLDEN, help="golden file (default tests/golden/smoke.json)")
+    parser.add_argument("--golden", type=Path, default=DEFAULT_GOLDEN,
+                        help="golden file (default tests/golden/smoke.json)")
     parser.add_argument("--update", action="store_true", help="rewrite the golden file from the current results")
 
 

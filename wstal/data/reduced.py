@@ -17,7 +17,6 @@ data round-trips, and `motion.npy` beside the features file (per-video motion, C
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -242,7 +241,8 @@ def _read_meta(path: Path) -> dict | None:
     return data
 
 
-def _per_video_arrays(path: Path, count: int, trust_pickle: bool, ndim: int, layout: str, rows: str) -> list[np.ndarray]:
+def _per_video_arrays(path: Path, count: int, trust_pickle: bool, ndim: int, layout: str,
+                      rows: str) -> list[np.ndarray]:
     """One float32 array of `ndim` dims per video, from an object array (or one stacked array)."""
     # latin1: Python 2 pickles keep numeric buffers as byte strings (numpy's advice; W-TALC uses 'bytes').
     array = load_npy(path, trust_pickle=trust_pickle, encoding="latin1")

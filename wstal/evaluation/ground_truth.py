@@ -100,7 +100,8 @@ class GroundTruth:
         )
 
     @classmethod
-    def from_json(cls, path: str | Path, subset: str = "test", snippet_seconds: float = SNIPPET_SECONDS) -> "GroundTruth":
+    def from_json(cls, path: str | Path, subset: str = "test",
+                  snippet_seconds: float = SNIPPET_SECONDS) -> "GroundTruth":
         """GT of `subset` from an ActivityNet-style GT JSON.
 
         Classes are taken from the whole file in order of first appearance, so that a

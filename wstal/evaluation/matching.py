@@ -176,7 +176,7 @@ def detection_driven(pred_key, pred_seg, gt_key, gt_seg, tious: np.ndarray, *, o
 
 def gt_driven(pred_key, pred_seg, gt_key, gt_seg, tious: np.ndarray, *, overlap: str, strict: bool) -> np.ndarray:
     """GT rows (file order) pick the free prediction of highest overlap (ties: higher ranked): TP flags [P, K]."""
-    n_pred, n_gt, k = len(pred_key), len(gt_key), len(tious)
+    n_pred, k = len(pred_key), len(tious)
     fn = OVERLAPS.get(overlap)
     p, g, ov = candidate_pairs(pred_key, pred_seg, gt_key, gt_seg, fn, _passes_lowest(tious, strict))
     proposer, resource = _entries(g, p, ov, passes(ov, tious, strict), k, True)

@@ -89,7 +89,7 @@ class Method(abc.ABC):
         self.config = config
         self.dataset = dataset
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Precompute what training needs from the dataset (called once before training)."""
 
     @abc.abstractmethod
@@ -123,7 +123,7 @@ class Method(abc.ABC):
         """True when the method has its own `batch_loss` (a packed pass worth taking)."""
         return type(self).batch_loss is not Method.batch_loss
 
-    def after_step(self, model: nn.Module, ctx: StepContext) -> None:
+    def after_step(self, model: nn.Module, ctx: StepContext) -> None:  # noqa: B027 - optional hook
         """Hook after each optimiser update (schedules, memory-bank initialisation)."""
 
     @abc.abstractmethod
@@ -162,7 +162,7 @@ def apply_overrides(config: Any, overrides: Mapping[str, Any], where: str) -> An
     for key, value in overrides.items():
         parts = key.split(".")
         target = config
-        for i, part in enumerate(parts[:-1]):
+        for part in parts[:-1]:
             child = getattr(target, part, None)
             if child is None or not dataclasses.is_dataclass(child):
                 raise ConfigError(f"{where}: unknown config key {key!r}")

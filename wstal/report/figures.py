@@ -3,7 +3,10 @@
 Which plot an artifact gets follows from its catalog entry, not from its name:
 * metric `AP per class` -> per-class gain of the second row over the first (CMCS Fig. 3/4);
 * rows with numeric `x` -> one line per series, mean ± std over seeds, seeds as dots;
-* rows with categorical `x` -> grouped bars per series, seeds as dots.
+* rows with categorical `x` -> grouped bars per series, seeds as dots;
+* `plot: paired-gain` (figure11) -> one panel per series prefix ("context: ..."), whose series come
+  in (without, with) pairs: the gain with - without per seed at each x, mean ± std and seeds as
+  dots, against a zero line (a mechanism's gain should vanish where its knob is 0).
 The paper's stated optimum (a `best-in` claim) is marked with a star and the paper's own
 numbers, when the catalog has them, are drawn as grey hollow markers.
 Qualitative figures (no metric) are in `wstal.report.qualitative`.
@@ -59,6 +62,8 @@ def render_figure(catalog: Catalog, artifact: str, layout: Layout, seeds: Sequen
     with figure_style():
         if art.metric == PER_CLASS:
             fig = _per_class_gain(art, layout, seeds)
+        elif art.plot == "paired-gain":
+            fig = _paired_gain_figure(art, layout, seeds)
         else:
             fig = _series_figure(art, layout, seeds)
         save(fig, pdf, png)
@@ -145,7 +150,7 @@ def _line_panel(ax, series, art, layout, seeds, metric, optima, groups) -> None:
         for r, m in zip(rows, means):
             if r.label in optima:
                 ax.plot([float(r.x)], [m], marker="*", ms=10, color=OPTIMUM_COLOR, zorder=5, ls="none",
-                        label="paper's optimum" if not ax.get_legend_handles_labels()[1].count("paper's optimum") else None)
+                        label=None if "paper's optimum" in ax.get_legend_handles_labels()[1] else "paper's optimum")
     ax.set_xlabel(art.x_label or "x")
     if xs_all and all(float(x).is_integer() and x > 0 for x in xs_all) and max(xs_all) / min(xs_all) >= 8:
         ax.set_xscale("log", base=2)
@@ -221,4 +226,68 @@ def _per_class_gain(art: Artifact, layout: Layout, seeds: Sequence[int]):
     paper_text = f"; paper {paper[0]:.1f} → {paper[1]:.1f}" if None not in paper else ""
     ax.set_title(f"{art.name}: {full.label} vs {base.label}\nmean {average} ours {ours_base:.1f} → {ours_full:.1f}"
                  f"{paper_text} ({_setting_note(layout, seeds)})", fontsize=7.5)
+    return fig
+
+
+# ------------------------------------------------------------------ paired gains vs a knob (figure11)
+
+
+def gain_panels(art: Artifact) -> "OrderedDict[str, list[tuple[list[Row], list[Row]]]]":
+    """Panel prefix -> (without, with) row pairs, matched by x; a bad layout is a ConfigError."""
+    panels: OrderedDict[str, list[str]] = OrderedDict()
+    groups = _series(art)
+    for name in groups:
+        if ":" not in name:
+            raise ConfigError(f"{art.name}: paired-gain series {name!r} needs a 'knob: label' name")
+        panels.setdefault(name.split(":")[0].strip(), []).append(name)
+    result: OrderedDict[str, list[tuple[list[Row], list[Row]]]] = OrderedDict()
+    for prefix, names in panels.items():
+        if len(names) % 2:
+            raise ConfigError(f"{art.name}: panel {prefix!r} needs (without, with) series pairs, has {len(names)}")
+        pairs = []
+        for without, with_ in zip(names[::2], names[1::2]):
+            a = sorted(groups[without], key=lambda r: float(r.x))
+            b = sorted(groups[with_], key=lambda r: float(r.x))
+            if [float(r.x) for r in a] != [float(r.x) for r in b]:
+                raise ConfigError(f"{art.name}: series {without!r} and {with_!r} need the same x values")
+            pairs.append((a, b))
+        result[prefix] = pairs
+    return result
+
+
+def paired_gains(layout: Layout, without: Row, with_: Row, metric: str, seeds: Sequence[int]) -> np.ndarray:
+    """with - without per seed (both rows trained with the same seed on the same data: a paired design)."""
+    def value(row: Row, seed: int) -> float:
+        return row_values(layout, row, metric, [seed]).values[0]
+
+    return np.array([value(with_, s) - value(without, s) for s in seeds])
+
+
+def _paired_gain_figure(art: Artifact, layout: Layout, seeds: Sequence[int]):
+    import matplotlib.pyplot as plt
+
+    panels = gain_panels(art)
+    fig, axes = plt.subplots(1, len(panels), figsize=(min(2 * COLUMN_WIDTH_IN, 2.4 * len(panels)), 2.4),
+                             squeeze=False)
+    for ax, (prefix, pairs) in zip(axes[0], panels.items()):
+        xs_all = sorted({float(r.x) for a, _ in pairs for r in a})
+        span = (max(xs_all) - min(xs_all)) if len(xs_all) > 1 else 1.0
+        ax.axhline(0, color="black", lw=0.6, ls="--", zorder=1)
+        for i, (without, with_) in enumerate(pairs):
+            color = COLORS[i % len(COLORS)]
+            xs = np.array([float(r.x) for r in without])
+            gains = [paired_gains(layout, a, b, art.metric, seeds) for a, b in zip(without, with_)]
+            means = np.array([g.mean() for g in gains])
+            stds = np.array([g.std(ddof=1) if g.size > 1 else 0.0 for g in gains])
+            label = f"{_short(with_[0].series)} − {_short(without[0].series)}"
+            ax.errorbar(xs, means, yerr=stds, color=color, marker="o", capsize=2, label=label, zorder=4)
+            for x, g in zip(xs, gains):
+                _seed_dots(ax, x, SeedStats(tuple(float(v) for v in g)), color, 0.015 * span)
+        ax.set_title(f"{prefix} knob", fontsize=7.5)
+        ax.set_xlabel(f"{prefix} (0 = phenomenon absent)")
+        ax.set_xticks(xs_all)
+        ax.set_xticklabels([f"{x:g}" for x in xs_all])
+        ax.set_ylabel(f"gain in {art.metric} (points)")
+        ax.legend(loc="best", fontsize=5.5)
+    fig.suptitle(f"{art.name}: {art.source}, paired gain per seed ({_setting_note(layout, seeds)})", fontsize=7.5)
     return fig

@@ -48,7 +48,8 @@ class Moved:
     reason: str
 
     def format(self) -> str:
-        return f"{self.artifact} | {self.row} | {self.column}: {self.reason}: expected {self.expected}, got {self.actual}"
+        where = f"{self.artifact} | {self.row} | {self.column}"
+        return f"{where}: {self.reason}: expected {self.expected}, got {self.actual}"
 
 
 def _flat(doc: dict) -> dict[tuple[str, str, str], list[float]]:

@@ -73,14 +73,17 @@ def run_records(metrics: Mapping[str, Any], *, dataset: str, scale: str, experim
         "variant": variant, "protocol": metrics.get("protocol"), "primary": primary, "seed": int(seed),
         "checkpoint": FINAL, "cls_map": _number(metrics.get("classification_map")),
         "train_commits": "+".join(map(str, commits)) or None, "eval_commit": provenance.get("git_commit"),
-        "train_wall_s": _number(timing.get("train_wall_s")), "iterations_per_s": _number(timing.get("iterations_per_s")),
-        "train_peak_memory_mb": _number(timing.get("peak_memory_mb")), "eval_wall_s": _number(timing.get("eval_wall_s")),
+        "train_wall_s": _number(timing.get("train_wall_s")),
+        "iterations_per_s": _number(timing.get("iterations_per_s")),
+        "train_peak_memory_mb": _number(timing.get("peak_memory_mb")),
+        "eval_wall_s": _number(timing.get("eval_wall_s")),
         "eval_peak_memory_mb": _number(timing.get("eval_peak_memory_mb")), "source": str(source),
     }
     records = _evaluation_rows(metrics, run, source)
     best = metrics.get("best_on_test")
     if best and best.get("tiou"):
-        best_run = {**run, "checkpoint": BEST_ON_TEST, "cls_map": np.nan, "protocol": best.get("protocol", run["protocol"])}
+        best_run = {**run, "checkpoint": BEST_ON_TEST, "cls_map": np.nan,
+                    "protocol": best.get("protocol", run["protocol"])}
         records += _evaluation_rows(best, best_run, source)
     return records
 

@@ -61,5 +61,6 @@ def save(fig: "plt.Figure", pdf: Path, png: Path) -> None:
         # fixed metadata: the PDF does not change when nothing in it changed
         metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
         fig.savefig(buffer, format=fmt, metadata=metadata)
-        atomic_write_bytes(path, lambda f, data=buffer.getvalue(): f.write(data))
+        data = buffer.getvalue()
+        atomic_write_bytes(path, lambda f, data=data: f.write(data))
     plt.close(fig)

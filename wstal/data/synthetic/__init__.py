@@ -12,8 +12,11 @@ plants, each behind one knob (`SynthConfig`; 0 removes it):
   RGB but no motion (flow = damped camera motion, `motion` ~ 0.03): MIL takes them for the
   action (false positives, over-long detections); CMCS hard negatives, selected from
   `Video.motion`, teach them as background.
-* **UNT-like vs I3D-like** (`feature_kind`): UNT RGB holds appearance only, so RGB alone
-  cannot tell action from context; I3D RGB also holds a motion-correlated phase signal.
+* **UNT-like vs I3D-like** (`feature_kind`, `venue`): UNT RGB is one still frame, appearance
+  only, so RGB alone cannot tell action from context; I3D RGB also holds a motion-correlated
+  phase signal. `venue` (default 0) moves that share of the appearance to the venue of the
+  class's group, seen all video long: a frame then names the group, not the class, and not
+  when the action happens (CMCS Fig. 1: UNT RGB alone is very low, early fusion preferred).
   `actor` (default 0) adds a performer component, shared by all classes, to action RGB only:
   real action frames show someone acting in the venue, static context the venue alone. At 0
   a context snippet's UNT RGB equals its action's, and hard negatives then teach the class

@@ -64,6 +64,10 @@ class SynthConfig:
     actor: float = 0.0  # gain of an action-only RGB component (the person performing, shared by all classes):
     #   real action frames show the actor in the venue, static context the venue only; 0 = action RGB
     #   equals its context's (then a context-vs-action cue exists in flow only)
+    venue: float = 0.0  # 0..1: share of the RGB class appearance that is the venue of the class's group,
+    #   seen in every snippet of the video (background included): what one still frame shows (UNT RGB)
+    #   then names the group, not the class, and not whether the action is happening; 0 = the appearance
+    #   is class-specific and shown with the action and its context only
     signal: float = 1.0  # gain of every class-specific action signal (motion phases)
     background: float = 1.0  # gain of the generic background scenes / camera motion
     noise: float = 1.0  # isotropic noise; scaled with sqrt(stream_dim / 64) so difficulty does not
@@ -80,7 +84,7 @@ class SynthConfig:
                 raise ConfigError(f"synthetic knob {name}={getattr(self, name)}: must be >= 1")
         if self.num_classes < 2:
             raise ConfigError(f"synthetic knob num_classes={self.num_classes}: must be >= 2")
-        for name in ("completeness", "context", "multilabel", "ambiguous", "weak", "coverage"):
+        for name in ("completeness", "context", "multilabel", "ambiguous", "weak", "coverage", "venue"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"synthetic knob {name}={value}: must be within [0, 1]")

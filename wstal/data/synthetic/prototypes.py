@@ -35,6 +35,7 @@ class Prototypes:
     scene_rgb: np.ndarray  # [B, Ds] background scenes
     scene_flow: np.ndarray  # [B, Ds] background camera motion
     actor: np.ndarray  # [Ds] the performing person's RGB look, common to every class (knob `actor`)
+    venue: np.ndarray  # [G, Ds] the venue of each group of related classes (knob `venue`)
 
 
 def class_groups(num_classes: int, group_size: int) -> np.ndarray:
@@ -69,7 +70,8 @@ def build_prototypes(config: SynthConfig) -> Prototypes:
     appearance = np.sqrt(1.0 - k_app) * own_appearance + np.sqrt(k_app) * shared_appearance[group]
     # A stream of its own, so that adding the actor left every other prototype unchanged.
     actor = np.random.default_rng([config.seed, 7919, 1]).standard_normal(d)
-    return Prototypes(appearance, flow_phase, rgb_phase, discriminative, group, scene_rgb, scene_flow, actor)
+    venue = np.random.default_rng([config.seed, 7919, 2]).standard_normal((int(group.max()) + 1, d))
+    return Prototypes(appearance, flow_phase, rgb_phase, discriminative, group, scene_rgb, scene_flow, actor, venue)
 
 
 def styled(prototype: np.ndarray, style: float, rng: np.random.Generator) -> np.ndarray:

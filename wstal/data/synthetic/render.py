@@ -10,6 +10,10 @@ what happens there, then isotropic noise:
 | context   | appearance * A_c (same as the action: static venue)   | camera motion damped (static) | ~0   |
 | background| scene only                                            | camera motion               | varied |
 
+With `venue` v > 0 the appearance term becomes sqrt(1 - v) * A_c and every snippet of the video
+(background too) adds sqrt(v) * V_g, the venue of the group of its classes: one still frame then
+tells the group, not the class, nor whether the action is happening (UNT RGB, CMCS Fig. 1).
+
 Motion intensity is log-normal: actions around 1, static context around 0.03, background
 around 0.35 with a wide spread, drawn independently per snippet, so CMCS's 25th-percentile
 threshold + 2 s median filter + short-run removal keeps mostly the (contiguous) context runs
@@ -94,16 +98,22 @@ def render(timeline: Timeline, config: SynthConfig, protos: Prototypes, rng: np.
         flow_phase[c] = styled(protos.flow_phase[c], config.style, rng)
         rgb_phase[c] = styled(protos.rgb_phase[c], config.style, rng)
     rgb_motion = config.rgb_motion if config.feature_kind == "i3d" else 0.0
+    # The venue takes share `venue` of the appearance energy and is seen all video long (no rng draw,
+    # and a gain of exactly 1 at venue 0, so that the default output stays byte-identical).
+    own_appearance = config.appearance * np.sqrt(1.0 - config.venue)
+    if config.venue:
+        groups = sorted({int(protos.group[c]) for c in labels})
+        rgb += config.appearance * np.sqrt(config.venue / len(groups)) * protos.venue[groups].sum(axis=0)
 
     for interval, idx in zip(timeline.context, context_idx):
         idx = idx[kind[idx] == CONTEXT]
-        rgb[idx] += config.appearance * appearance[interval.label]
+        rgb[idx] += own_appearance * appearance[interval.label]
     for interval, idx in signal_idx:
         gain = config.weak_amplitude if interval.weak else 1.0
         phases = phase_of_snippets(idx.size, config.phases, rng)
         c = interval.label
         phase[idx] = phases
-        rgb[idx] += gain * (config.appearance * appearance[c] + rgb_motion * config.signal * rgb_phase[c][phases])
+        rgb[idx] += gain * (own_appearance * appearance[c] + rgb_motion * config.signal * rgb_phase[c][phases])
         if config.actor:  # skipped at 0 so that the default output stays byte-identical
             rgb[idx] += gain * config.actor * protos.actor
         flow[idx] += gain * config.signal * flow_phase[c][phases]
