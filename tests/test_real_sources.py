@@ -84,7 +84,7 @@ def test_bad_features_config_is_one_line(features, message):
 def test_catalog_real_sources(catalog):
     assert {v.name: v.real_source for v in catalog.data_variants.values()} == {
         "i3d": "cmcs-i3d", "i3d-rskp": "wtalc-i3d", "unt": "cmcs-unt", "unt-ctx0": None, "unt-ctx1": None,
-        "unt-cmp0": None, "unt-cmp05": None}
+        "unt-cmp0": None, "unt-cmp05": None, "unt-venue0": None}
     assert catalog.data_key("rskp_full", "thumos14") == "wtalc-i3d"
     assert catalog.data_key("rskp_full", "synthetic") == "i3d-rskp"
     assert catalog.data_key("cmcs_full_i3d", "thumos14") == "cmcs-i3d"

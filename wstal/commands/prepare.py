@@ -210,7 +210,8 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog, check_methods=False)
     if args.dataset == "synthetic":
         if args.source or args.features or args.annotations or args.meta:
-            raise ConfigError("--source/--features/--annotations/--meta apply to real datasets, not --dataset synthetic")
+            raise ConfigError("--source/--features/--annotations/--meta apply to real datasets, "
+                              "not --dataset synthetic")
         if args.data_variant is None or args.scale is None:
             raise ConfigError("--dataset synthetic needs --scale and --data-variant (a data variant of the catalog)")
         variant = catalog.data_variant(args.data_variant)
