@@ -13,8 +13,7 @@
 
 rule train:
     input:
-        data=lambda wc: f"{data_dir(wc.experiment)}/annotations.json",
-        features=lambda wc: f"{data_dir(wc.experiment)}/features.npz",
+        data=lambda wc: prepared_files(wc.experiment),
     output:
         f"{RUNS}/{{experiment}}/seed{{seed}}/train_summary.json",
     params:

@@ -45,11 +45,14 @@ _CLAIM_SPLIT = re.compile(r"^\s*(?P<lhs>.+?)\s+(?P<op>>=|<=|~=|>|<|best-in)\s+(?
 
 @dataclass(frozen=True)
 class DataVariant:
-    """A prepared dataset flavour: generator knobs on top of the scale preset (synthetic only)."""
+    """A prepared dataset flavour: generator knobs on top of the scale preset (synthetic data), and the
+    real feature source (`wstal.data.sources`) it stands for on a real dataset (None: synthetic-only,
+    e.g. a knob sweep that real data cannot have)."""
 
     name: str
     knobs: Mapping[str, Any]
     note: str = ""
+    real_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,24 @@ class Catalog:
     def data_variants_needed(self, artifact: str | None = None) -> list[str]:
         return list(dict.fromkeys(self.experiments[e].data_variant for e in self.trainings(artifact)))
 
+    def real_sources_needed(self, artifact: str | None = None) -> dict[str | None, list[str]]:
+        """Real feature source -> the data variants that need it (None: synthetic-only variants)."""
+        out: dict[str | None, list[str]] = {}
+        for variant in self.data_variants_needed(artifact):
+            out.setdefault(self.data_variants[variant].real_source, []).append(variant)
+        return out
+
+    def data_key(self, experiment: str, dataset: str) -> str:
+        """The prepared-data folder name an experiment trains on: its data variant on synthetic data,
+        its variant's real feature source on a real dataset (prepared once per source)."""
+        variant = self.data_variant(self.experiment(experiment).data_variant)
+        if dataset == "synthetic":
+            return variant.name
+        if variant.real_source is None:
+            raise ConfigError(f"experiment {experiment!r} trains on data variant {variant.name!r}, which is "
+                              f"synthetic-only (no real_source in {self.path})")
+        return variant.real_source
+
 
 def _lookup(table: Mapping[str, Any], name: str, kind: str, path: Path) -> Any:
     try:
@@ -296,8 +317,10 @@ def parse_catalog(data: Any, path: Path, lines: Mapping[Any, int] | None = None)
         raise ConfigError(f"{path}: unsupported catalog version {data['version']!r} (expected 1)")
     variants = {}
     for name, entry in (data["data_variants"] or {}).items():
-        entry = _fields(entry, f"data variant {name!r}", {"knobs"}, {"note"})
-        variants[name] = DataVariant(name, dict(entry["knobs"] or {}), str(entry.get("note", "")))
+        entry = _fields(entry, f"data variant {name!r}", {"knobs"}, {"note", "real_source"})
+        source = entry.get("real_source")
+        variants[name] = DataVariant(name, dict(entry["knobs"] or {}), str(entry.get("note", "")),
+                                     None if source is None else str(source))
     experiments = {}
     for name, entry in (data["experiments"] or {}).items():
         entry = _fields(entry, f"experiment {name!r}", {"method", "data_variant"}, {"overrides", "note"})
@@ -329,6 +352,7 @@ def validate(catalog: Catalog, check_methods: bool = True) -> Catalog:
     """
     p = catalog.path
     _validate_knobs(catalog)
+    _validate_real_sources(catalog)
     if check_methods:
         from wstal.methods.base import apply_overrides, get_method
 
@@ -372,6 +396,24 @@ def _validate_knobs(catalog: Catalog) -> None:
             make_config("smoke", variant.knobs)  # range checks of the values
         except ConfigError as exc:
             raise ConfigError(f"{catalog.path}: data variant {variant.name!r}: {exc}") from None
+
+
+def _validate_real_sources(catalog: Catalog) -> None:
+    """A data variant's real source must exist and carry the feature kind its knobs promise."""
+    from wstal.data.sources import SOURCES
+    from wstal.data.synthetic.config import SynthConfig
+
+    for variant in catalog.data_variants.values():
+        if variant.real_source is None:
+            continue
+        try:
+            source = SOURCES.get(variant.real_source)
+        except ConfigError as exc:
+            raise ConfigError(f"{catalog.path}: data variant {variant.name!r}: {exc}") from None
+        kind = variant.knobs.get("feature_kind", SynthConfig().feature_kind)
+        if kind != source.feature_kind:
+            raise ConfigError(f"{catalog.path}: data variant {variant.name!r} has {kind!r} features but its "
+                              f"real_source {source.name!r} holds {source.feature_kind!r} features")
 
 
 def _validate_artifact(catalog: Catalog, art: Artifact, check_methods: bool) -> None:

@@ -67,6 +67,7 @@ def train_run(
     """
     from wstal.catalog import load_catalog
     from wstal.data.io import load_dataset
+    from wstal.data.sources import SOURCES
     from wstal.train import check_has_features
 
     catalog = catalog if catalog is not None else load_catalog()
@@ -79,6 +80,10 @@ def train_run(
     if prepared_variant is not None and prepared_variant != exp.data_variant:
         raise ConfigError(f"experiment {experiment!r} needs data variant {exp.data_variant!r} but {dataset_dir} "
                           f"was prepared as {prepared_variant!r}")
+    prepared_source, wanted_source = dataset.meta.get("source"), catalog.data_variant(exp.data_variant).real_source
+    if prepared_source in SOURCES and prepared_source != wanted_source:  # a real feature source (wstal.data.sources)
+        raise ConfigError(f"experiment {experiment!r} needs feature source {wanted_source or 'synthetic data'} but "
+                          f"{dataset_dir} holds {prepared_source!r} features")
     out_dir = Path(out_dir)
     created = not out_dir.exists()
     try:

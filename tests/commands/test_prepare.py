@@ -19,7 +19,7 @@ def test_synthetic_variant_is_generated_with_its_knobs(tmp_path, capsys):
 
 
 def test_real_dataset_with_missing_features_fails_in_one_line(tmp_path, capsys, thumos_reduced):
-    code = main(["prepare", "--dataset", "thumos14", "--scale", "paper", "--data-variant", "i3d",
+    code = main(["prepare", "--dataset", "thumos14", "--scale", "paper", "--source", "wtalc-i3d",
                  "--out", str(tmp_path / "out"), "--annotations", str(thumos_reduced),
                  "--features", str(tmp_path / "missing.npy")])
     err = capsys.readouterr().err.strip()
@@ -33,4 +33,4 @@ def test_unknown_data_variant_and_misplaced_options(tmp_path, capsys):
     assert "unknown data variant 'untt' (did you mean 'unt'?)" in capsys.readouterr().err
     assert main(["prepare", "--dataset", "synthetic", "--scale", "smoke", "--data-variant", "unt",
                  "--out", str(tmp_path / "o"), "--features", "x.npy"]) == 2
-    assert "--features/--annotations apply to real datasets" in capsys.readouterr().err
+    assert "--source/--features/--annotations/--meta apply to real datasets" in capsys.readouterr().err

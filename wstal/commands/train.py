@@ -1,7 +1,8 @@
 """`wstal train`: train one catalog experiment with one seed into its run folder.
 
 The run folder defaults to `results/<dataset>/<scale>/<experiment>/seed<k>` and the
-prepared data to `results/data/<dataset>/<scale>/<data_variant>` (`wstal prepare`).
+prepared data to `results/data/<dataset>/<scale>/<data_variant>` (synthetic) or `.../<feature source>`
+(real data), as `wstal prepare` writes them.
 An interrupted run resumes from its last checkpoint; a finished one is not retrained.
 """
 
@@ -23,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder (default: results/<dataset>/<scale>/<experiment>/seed<k>)")
     parser.add_argument("--data", type=Path, default=None,
-                        help="prepared dataset folder (default: results/data/<dataset>/<scale>/<data_variant>)")
+                        help="prepared dataset folder (default: results/data/<dataset>/<scale>/<data_variant>, on "
+                             "real data .../<feature source>)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results root for the defaults")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     parser.add_argument("--no-resume", action="store_true", help="start over even if model.pt exists")
@@ -74,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.catalog)
     experiment = catalog.experiment(args.experiment)
-    data = args.data or args.results / "data" / args.dataset / args.scale / experiment.data_variant
+    data = args.data or args.results / "data" / args.dataset / args.scale / catalog.data_key(experiment.name,
+                                                                                             args.dataset)
     out = args.out or args.results / args.dataset / args.scale / args.experiment / f"seed{args.seed}"
     progress = None if args.progress == "auto" else args.progress
     summary = train_run(args.experiment, args.seed, data, args.scale, out, args.device,

@@ -40,22 +40,42 @@ def write_native(dataset: Dataset, directory: str | Path) -> Path:
     """Write `annotations.json` (+ `features.npz` when features are loaded); each file atomically."""
     folder = Path(directory)
     if dataset.features_loaded:
-        lengths = [v.num_snippets for v in dataset.videos]
+        videos = dataset.videos
+        lengths = [v.num_snippets for v in videos]
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        arrays: dict[str, np.ndarray] = {
-            "features": np.concatenate([np.asarray(v.features, np.float32) for v in dataset.videos])
-            if dataset.videos else np.zeros((0, 0), np.float32),
-            "offsets": offsets,
+        width = int(videos[0].features.shape[1]) if videos else 0
+        members: dict[str, tuple[tuple[int, ...], list[np.ndarray]]] = {
+            "features": ((int(offsets[-1]), width), [v.features for v in videos]),
+            "offsets": (offsets.shape, [offsets]),
         }
-        with_motion = [v.motion is not None for v in dataset.videos]
+        with_motion = [v.motion is not None for v in videos]
         if any(with_motion):
             if not all(with_motion):
                 raise DataError(folder / FEATURES_FILE, "motion is present for some videos but not all")
-            arrays["motion"] = np.concatenate([np.asarray(v.motion, np.float32) for v in dataset.videos])
-        atomic_write_bytes(folder / FEATURES_FILE, lambda f: np.savez(f, allow_pickle=False, **arrays))
+            members["motion"] = ((int(offsets[-1]),), [v.motion for v in videos])
+        atomic_write_bytes(folder / FEATURES_FILE, lambda f: _write_npz(f, members))
     atomic_write_json(folder / ANNOTATIONS_FILE, _annotations(dataset))
     return folder
+
+
+def _write_npz(handle, members: dict[str, tuple[tuple[int, ...], list[np.ndarray]]]) -> None:
+    """An uncompressed .npz (what `np.savez` writes) whose arrays are written piece by piece.
+
+    `np.savez` needs each array whole: concatenating the videos' features first would hold
+    the dataset twice in memory (2 GB for THUMOS'14), while here only one video is converted
+    at a time.
+    """
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, (shape, pieces) in members.items():
+            dtype = pieces[0].dtype if name == "offsets" else np.dtype(np.float32)
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_1_0(
+                    member, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
+                for piece in pieces:
+                    flat = np.ascontiguousarray(piece, dtype=dtype).reshape(-1)
+                    if flat.size:
+                        member.write(memoryview(flat).cast("B"))
 
 
 def _annotations(dataset: Dataset) -> dict:

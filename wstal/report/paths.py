@@ -20,8 +20,9 @@ class Layout:
     tables: Path = Path("tables")
     figures: Path = Path("figures")
 
-    def data_dir(self, data_variant: str) -> Path:
-        return self.results / "data" / self.dataset / self.scale / data_variant
+    def data_dir(self, data_key: str) -> Path:
+        """Prepared data: `data_key` is a data variant (synthetic) or a feature source (real), `Catalog.data_key`."""
+        return self.results / "data" / self.dataset / self.scale / data_key
 
     def run_dir(self, experiment: str, seed: int) -> Path:
         return self.results / self.dataset / self.scale / experiment / f"seed{seed}"

@@ -33,7 +33,7 @@ def _load_run(catalog: Catalog, art: Artifact, layout: Layout, seed: int):
     ckpt = load_checkpoint(run_dir / CHECKPOINT)
     if ckpt["method"] != "rskp":
         raise ConfigError(f"{art.name}: qualitative figures show RSKP internals; {row.experiment} is {ckpt['method']}")
-    dataset = load_dataset(layout.data_dir(catalog.experiment(row.experiment).data_variant))
+    dataset = load_dataset(layout.data_dir(catalog.data_key(row.experiment, layout.dataset)))
     method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
     model.eval()
     torch.set_grad_enabled(False)

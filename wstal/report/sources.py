@@ -38,8 +38,8 @@ class Family:
 
 
 # Validation-only imports of the catalog (`wstal.catalog.validate`): method classes and
-# their overrides, synthetic knob ranges, protocol names.
-_CATALOG_CHECKS = ("wstal.methods", "wstal.data.synthetic", "wstal.evaluation")
+# their overrides, synthetic knob ranges, feature-source names, protocol names.
+_CATALOG_CHECKS = ("wstal.methods", "wstal.data.synthetic", "wstal.data.sources", "wstal.evaluation")
 FAMILIES: dict[str, Family] = {
     # data code only: the catalog gives the data variant's knobs
     "prepare": Family(("wstal.commands.prepare",), ignores=("wstal.methods", "wstal.evaluation")),
