@@ -11,11 +11,16 @@ from wstal.report.workflow import coerce_seeds
 
 min_version("8.0")
 
+
 configfile: "config/config.yaml"
+
+
 coerce_seeds(config)  # `--config seeds=[0,1]` arrives as strings
 validate(config, "config/schema.yaml")
 
+
 report: "rules/report/workflow.rst"
+
 
 include: "rules/common.smk"
 include: "rules/data.smk"
@@ -27,6 +32,6 @@ include: "rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         ALL_TARGETS,
-    default_target: True

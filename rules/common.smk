@@ -8,7 +8,12 @@ import sys
 from wstal.data.sources import LAYOUTS, SOURCES as FEATURE_SOURCES
 from wstal.errors import WstalError
 from wstal.report.buildable import plan_artifacts, refused_target
-from wstal.report.plan import artifact_inputs, is_qualitative, run_evaluations, seeds_for
+from wstal.report.plan import (
+    artifact_inputs,
+    is_qualitative,
+    run_evaluations,
+    seeds_for,
+)
 from wstal.report.paths import Layout
 from wstal.report.sources import SourceIndex
 from wstal.report.workflow import STATE_DIR, workflow_catalog
@@ -28,7 +33,10 @@ def _requested_targets():
         from snakemake.cli import parse_args
 
         return list(parse_args(sys.argv[1:])[1].targets or [])
-    except (Exception, SystemExit):  # not a command line we can read: Snakemake reports its own problems
+    except (
+        Exception,
+        SystemExit,
+    ):  # not a command line we can read: Snakemake reports its own problems
         return []
 
 
@@ -53,14 +61,24 @@ RUNS = f"results/{config['dataset']}/{config['scale']}"
 DATA = f"results/data/{config['dataset']}/{config['scale']}"
 BENCH = f"results/benchmarks/{config['dataset']}/{config['scale']}"
 LOGS = f"results/logs/{config['dataset']}/{config['scale']}"
-THREADS = config["threads_per_job"]  # Snakemake sets OMP/MKL/OpenBLAS threads of a job to its `threads`
+THREADS = config[
+    "threads_per_job"
+]  # Snakemake sets OMP/MKL/OpenBLAS threads of a job to its `threads`
 
 
 # Digest of the syntax trees of the `wstal` code each job family runs, as a param: Snakemake's
 # params trigger re-runs exactly the jobs whose code changed (comments and docstrings do not count).
-CODE = {(family, None): SOURCES.digest(family) for family in ("prepare", "table", "summary", "figure", "macs")}
-CODE.update({(family, m): SOURCES.digest(family, m, METHODS) for m in METHODS
-             for family in ("train", "evaluate", "figure-qualitative")})
+CODE = {
+    (family, None): SOURCES.digest(family)
+    for family in ("prepare", "table", "summary", "figure", "macs")
+}
+CODE.update(
+    {
+        (family, m): SOURCES.digest(family, m, METHODS)
+        for m in METHODS
+        for family in ("train", "evaluate", "figure-qualitative")
+    }
+)
 SOURCES.save()
 
 
@@ -78,12 +96,16 @@ def figure_code(artifact):
     """Quantitative figures: report code; qualitative ones also load a model (method + inference code)."""
     art = CATALOG.artifact(artifact)
     if is_qualitative(art):
-        return code("figure-qualitative", CATALOG.experiment(art.rows[0].experiment).method)
+        return code(
+            "figure-qualitative", CATALOG.experiment(art.rows[0].experiment).method
+        )
     return code("figure")
 
 
 def _alternatives(names):
-    return "|".join(sorted(map(lambda n: n.replace(".", r"\."), names), key=len, reverse=True))
+    return "|".join(
+        sorted(map(lambda n: n.replace(".", r"\."), names), key=len, reverse=True)
+    )
 
 
 wildcard_constraints:
@@ -114,7 +136,9 @@ def data_dir(experiment):
 def prepared_files(experiment):
     """The files `wstal prepare` writes for an experiment's data (annotations + features or their index)."""
     key = CATALOG.data_key(experiment, config["dataset"])
-    features = "features.npz" if SYNTHETIC else FEATURE_SOURCES.get(key).files.features_file
+    features = (
+        "features.npz" if SYNTHETIC else FEATURE_SOURCES.get(key).files.features_file
+    )
     return [f"{DATA}/{key}/annotations.json", f"{DATA}/{key}/{features}"]
 
 
@@ -122,4 +146,36 @@ def train_done(experiment, seed):
     return str(LAYOUT.train_done(experiment, int(seed)))
 
 
-ALL_TARGETS = [f for name in ARTIFACTS for f in artifact_files(name)] + [str(LAYOUT.summary)]
+# Real data: the user's files of a feature source, for `wstal prepare --source` (rules/data.smk).
+def _source_inputs(wildcards):
+    """The user's feature file/folders of a source: a missing one fails before any job runs."""
+    paths = PLAN.source(wildcards.source)
+    if not paths.available:
+        raise WstalError(
+            f"feature source {wildcards.source}: set {', '.join(paths.missing)}"
+        )
+    return {
+        "features": paths.features,
+        **{key: folder for key, folder in paths.folders.items()},
+    }
+
+
+def _source_args(wildcards):
+    """`--features F --annotations A [--meta M]` for `wstal prepare --source`, each path quoted."""
+    folders = _source_inputs(wildcards)
+    args = [f"--features {shlex.quote(folders['features'])}"]
+    for key, option in (
+        ("annotations", "--annotations"),
+        ("cmcs_annotations", "--annotations"),
+        ("cmcs_meta", "--meta"),
+    ):
+        if key in folders:
+            args.append(f"{option} {shlex.quote(folders[key])}")
+    if config["trust_pickle"]:
+        args.append("--trust-pickle")
+    return " ".join(args)
+
+
+ALL_TARGETS = [f for name in ARTIFACTS for f in artifact_files(name)] + [
+    str(LAYOUT.summary)
+]

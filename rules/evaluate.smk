@@ -15,13 +15,16 @@ rule evaluate:
         trained=lambda wc: train_done(wc.experiment, wc.seed),
     output:
         f"{RUNS}/{{experiment}}/seed{{seed}}/evaluation.json",
+    log:
+        f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.log",
+    conda:
+        "../environment.yml"
+    threads: THREADS
     params:
         run=lambda wc: f"{RUNS}/{wc.experiment}/seed{wc.seed}",
         evaluations=lambda wc: run_evaluations(CATALOG, wc.experiment),
         code=lambda wc: code("evaluate", method_of(wc.experiment)),
-    log:
-        f"{LOGS}/evaluate/{{experiment}}.seed{{seed}}.log",
-    threads: THREADS
     shell:
         on_failure(
-            "wstal evaluate --run {params.run:q} --variant {params.evaluations:q} > {log:q} 2>&1")
+            "wstal evaluate --run {params.run:q} --variant {params.evaluations:q} > {log:q} 2>&1"
+        )

@@ -10,20 +10,27 @@ rule figure:
         catalog=str(CATALOG.path),
     output:
         pdf="figures/{artifact}.pdf",
-        png=report("figures/{artifact}.png", caption="report/artifact.rst", category="Figures",
-                   labels={"artifact": "{artifact}"}),
+        png=report(
+            "figures/{artifact}.png",
+            caption="report/artifact.rst",
+            category="Figures",
+            labels={"artifact": "{artifact}"},
+        ),
+    log:
+        f"{LOGS}/figure/{{artifact}}.log",
     wildcard_constraints:
         artifact=r"figure\d+",
+    conda:
+        "../environment.yml"
+    threads: THREADS
     params:
         caption=lambda wc: CATALOG.artifact(wc.artifact).caption,
         seeds=",".join(map(str, SEEDS)),
         dataset=config["dataset"],
         scale=config["scale"],
         code=lambda wc: figure_code(wc.artifact),
-    log:
-        f"{LOGS}/figure/{{artifact}}.log",
-    threads: THREADS
     shell:
         on_failure(
             "wstal figure {wildcards.artifact:q} --dataset {params.dataset:q} --scale {params.scale:q} "
-            "--seeds {params.seeds:q} > {log:q} 2>&1")
+            "--seeds {params.seeds:q} > {log:q} 2>&1"
+        )

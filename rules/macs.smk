@@ -4,13 +4,14 @@
 rule macs:
     output:
         str(LAYOUT.macs),
-    params:
-        code=code("macs"),
     log:
         "results/logs/macs.log",
     benchmark:
         "results/benchmarks/macs.tsv"
+    conda:
+        "../environment.yml"
     threads: 1
+    params:
+        code=code("macs"),
     shell:
-        on_failure(
-            "wstal macs --out {output:q} > {log:q} 2>&1")
+        on_failure("wstal macs --out {output:q} > {log:q} 2>&1")

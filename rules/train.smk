@@ -16,8 +16,19 @@ rule train:
         data=lambda wc: prepared_files(wc.experiment),
     output:
         f"{RUNS}/{{experiment}}/seed{{seed}}/train_summary.json",
+    log:
+        f"{LOGS}/train/{{experiment}}.seed{{seed}}.log",
+    benchmark:
+        f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
+    conda:
+        "../environment.yml"
+    threads: THREADS
+    resources:
+        gpu=1,
     params:
-        overrides=lambda wc: json.dumps(dict(CATALOG.experiment(wc.experiment).overrides), sort_keys=True),
+        overrides=lambda wc: json.dumps(
+            dict(CATALOG.experiment(wc.experiment).overrides), sort_keys=True
+        ),
         method=lambda wc: method_of(wc.experiment),
         code=lambda wc: code("train", method_of(wc.experiment)),
         data=lambda wc: data_dir(wc.experiment),
@@ -25,13 +36,6 @@ rule train:
         dataset=config["dataset"],
         scale=config["scale"],
         device=config["device"],
-    resources:
-        gpu=1,
-    log:
-        f"{LOGS}/train/{{experiment}}.seed{{seed}}.log",
-    benchmark:
-        f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
-    threads: THREADS
     shell:
         on_failure(
             "marker={params.out:q}/.trained-by-workflow; restart=''; "
@@ -39,4 +43,5 @@ rule train:
             "wstal train --experiment {wildcards.experiment:q} --seed {wildcards.seed} "
             "--dataset {params.dataset:q} --data {params.data:q} --scale {params.scale:q} --out {params.out:q} "
             "--device {params.device:q} --threads {threads} --progress log $restart > {log:q} 2>&1 "
-            '&& touch "$marker"')
+            '&& touch "$marker"'
+        )

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("Snakefile", "rules", "config", "profiles")
+COPIED = ("Snakefile", "rules", "config", "profiles", "environment.yml")
 RSKP = ("table4", "table5", "table6", "table7", "figure5", "figure6", "figure7", "figure8", "figure9", "figure10")
 CMCS = ("table1", "table2", "table3", "figure1", "figure2", "figure3", "figure4", "table8")
 

@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "smoke.json"
-COPIED = ("Snakefile", "rules", "config", "profiles")
+COPIED = ("Snakefile", "rules", "config", "profiles", "environment.yml")
 
 
 def workflow_copy(tmp: Path) -> Path:

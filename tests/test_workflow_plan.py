@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("Snakefile", "rules", "config", "profiles", "wstal")
+COPIED = ("Snakefile", "rules", "config", "profiles", "environment.yml", "wstal")
 
 
 def snakemake(work: Path, *args: str) -> str:
