@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from wstal.report.settings import add_setting_arguments, load_settings_catalog, settings_from_args
+from wstal.commands.collect import add_arguments, collect_results
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_setting_arguments(parser)
-    parser.add_argument("--artifacts", help="comma-separated artifact names (default: every artifact)")
+__all__ = ["add_arguments", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
-    from wstal.report.results import artifact_results
     from wstal.report.summary import render_summary
     from wstal.utils.atomic import atomic_write_text
 
-    settings = settings_from_args(args)
-    catalog = load_settings_catalog(settings)
-    artifacts = [a for a in (args.artifacts or "").split(",") if a] or list(catalog.artifacts)
-    for name in artifacts:
-        catalog.artifact(name)
-    results = artifact_results(catalog, settings.layout, settings.seeds, artifacts)
+    settings, catalog, artifacts, results = collect_results(args)
     text = render_summary(catalog, settings.layout, settings.seeds, artifacts, results)
     atomic_write_text(settings.layout.metrics_table, results.to_csv())
     atomic_write_text(settings.layout.summary, text)

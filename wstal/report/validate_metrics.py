@@ -34,18 +34,8 @@ def validate_metrics(data: Any, path: str | Path) -> dict:
     for key in ("average", "classification_map"):
         if data.get(key) is not None:
             _number(data[key], key, path, PERCENT)
-    averages = data.get("averages")
-    if averages is not None:
-        if not isinstance(averages, dict):
-            raise DataError(path, "'averages' must be an object of named averages")
-        for name, value in averages.items():
-            _number(value, f"averages.{name}", path, PERCENT)
-    per_class = data.get("per_class")
-    if per_class is not None:
-        if not isinstance(per_class, dict):
-            raise DataError(path, "'per_class' must be an object class -> [AP per tIoU]")
-        for name, values in per_class.items():
-            _numbers(values, f"per_class.{name}", path, PERCENT)
+    _each(data, "averages", path, "an object of named averages", _number)
+    _each(data, "per_class", path, "an object class -> [AP per tIoU]", _numbers)
     best = data.get("best_on_test")
     if best is not None:
         if not isinstance(best, dict):
@@ -53,6 +43,17 @@ def validate_metrics(data: Any, path: str | Path) -> dict:
         validate_metrics({k: best.get(k) for k in ("tiou", "map", "average")}, path)
     _check_identity(data, path)
     return data
+
+
+def _each(data: dict, key: str, path: Path, shape: str, check: Any) -> None:
+    """Every entry of the optional object `data[key]` through `check` (named `key.entry`)."""
+    entries = data.get(key)
+    if entries is None:
+        return
+    if not isinstance(entries, dict):
+        raise DataError(path, f"{key!r} must be {shape}")
+    for name, value in entries.items():
+        check(value, f"{key}.{name}", path, PERCENT)
 
 
 def _number(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:
