@@ -16,20 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from workflow_files import workflow_copy
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("Snakefile", "rules", "config", "profiles", "environment.yml")
 RSKP = ("table4", "table5", "table6", "table7", "figure5", "figure6", "figure7", "figure8", "figure9", "figure10")
 CMCS = ("table1", "table2", "table3", "figure1", "figure2", "figure3", "figure4", "table8")
-
-
-def workflow_copy(root: Path) -> Path:
-    work = root / "work"
-    work.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
-    return work
 
 
 def flow(mapping: dict) -> str:

@@ -8,7 +8,6 @@ and a third run has nothing to do.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,20 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from workflow_files import workflow_copy
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "smoke.json"
-COPIED = ("Snakefile", "rules", "config", "profiles", "environment.yml")
-
-
-def workflow_copy(tmp: Path) -> Path:
-    """Workflow files in a fresh folder (results, tables, figures land there, not in the checkout)."""
-    work = tmp / "work"
-    work.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
-    return work
 
 
 def snakemake(work: Path, *args: str, timeout: int = 2400) -> subprocess.CompletedProcess:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from workflow_files import workflow_copy
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("Snakefile", "rules", "config", "profiles", "environment.yml", "wstal")
 
 
 def snakemake(work: Path, *args: str) -> str:
@@ -50,13 +49,7 @@ def experiments_of(text: str, rule: str) -> set[str]:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
     """A workflow copy whose smoke DAG looks finished (every output present, metadata recorded)."""
-    work = tmp_path_factory.mktemp("plan") / "work"
-    work.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name,
-                                                           **({"ignore": shutil.ignore_patterns("__pycache__")}
-                                                              if src.is_dir() else {}))
+    work = workflow_copy(tmp_path_factory.mktemp("plan"), extra=("wstal",))
     summary = snakemake(work, "-n", "--summary")
     rows = summary[summary.index("output_file\t"):].splitlines()[1:]
     for line in rows:
