@@ -103,12 +103,20 @@ def test_table_code_change_plans_tables_only(finished):
         assert planned(finished) == {"table": 8}
     finally:
         command.write_text(original)
-    # report/tables.py is shared by every presentation job (wstal.report.build imports it): never a run
-    shared = finished / "wstal" / "report" / "tables.py"
+    # the table renderers: figures and the summary build views (report/views.py) but draw no table
+    renderers = finished / "wstal" / "report" / "tables.py"
+    original = renderers.read_text()
+    try:
+        renderers.write_text(original + "\n_CHANGED = 1\n")
+        assert planned(finished) == {"table": 8}
+    finally:
+        renderers.write_text(original)
+    # what every presentation job builds on (report/build.py): tables, figures, summary, never a run
+    shared = finished / "wstal" / "report" / "build.py"
     original = shared.read_text()
     try:
         shared.write_text(original + "\n_CHANGED = 1\n")
-        assert set(planned(finished)) <= {"table", "figure", "summary"}
+        assert set(planned(finished)) == {"table", "figure", "summary"}
     finally:
         shared.write_text(original)
 

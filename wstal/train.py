@@ -4,7 +4,7 @@ The method (see `wstal.methods.base`) owns model, samples and losses; this loop 
 everything that must be identical across methods so that their numbers are comparable
 and their runs survive a hard stop:
 
-* seeding: Python/NumPy/torch once, then `torch.manual_seed(step_seed(seed, step))` and
+* seeding: Python/NumPy/torch once, then `seed_torch(step_seed(seed, step), device)` and
   `ctx.rng = step_rng(seed, step)` per step, and an epoch order from
   `step_rng(seed, epoch, stream=1)`. Every draw is a function of (seed, step), so a run
   resumed from `model.pt` is bit-identical to an uninterrupted one on the CPU without
@@ -39,7 +39,7 @@ from wstal.methods.base import Method, StepContext, config_to_dict, get_method
 from wstal.methods.packing import check_batching
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, write_error
 from wstal.utils.provenance import git_commit
-from wstal.utils.seeding import resolve_device, seed_everything, step_rng, step_seed
+from wstal.utils.seeding import resolve_device, seed_everything, seed_torch, step_rng, step_seed
 
 CHECKPOINT = "model.pt"
 TRAIN_LOG = "train_log.jsonl"
@@ -319,7 +319,7 @@ def train(
         raise write_error(out_dir / TRAIN_LOG, exc) from None
     try:
         for step in range(start, steps):
-            torch.manual_seed(step_seed(seed, step))
+            seed_torch(step_seed(seed, step), dev)
             epoch, _ = order(step * batch)
             ctx = StepContext(step=step, epoch=epoch, rng=step_rng(seed, step), device=dev)
             model.train()

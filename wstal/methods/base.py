@@ -45,6 +45,7 @@ from wstal.config_values import coerce
 from wstal.data.records import Dataset, Detection, Video
 from wstal.errors import ConfigError
 from wstal.registry import Registry
+from wstal.methods.adam import Adam
 
 
 @dataclass
@@ -96,9 +97,10 @@ class Method(abc.ABC):
     def build_model(self) -> nn.Module:
         """A fresh model for this dataset (feature width, class count)."""
 
-    def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+    def build_optimizer(self, model: nn.Module) -> Adam | torch.optim.Optimizer:
+        """Adam as in both released codes (ours: same update, without torch.optim's import cost)."""
         t = self.config.train
-        return torch.optim.Adam(model.parameters(), lr=t.lr, betas=tuple(t.betas), weight_decay=t.weight_decay)
+        return Adam(model.parameters(), lr=t.lr, betas=(t.betas[0], t.betas[1]), weight_decay=t.weight_decay)
 
     @abc.abstractmethod
     def train_items(self) -> list[Any]:

@@ -22,7 +22,7 @@ from wstal.report.paths import Layout
 from wstal.report.plan import (  # noqa: F401 (the planning helpers, re-exported for the report code)
     artifact_inputs, is_qualitative, needs_macs, run_evaluations, seeds_for, selected_artifacts)
 from wstal.report.results import ResultsTable, artifact_results, read_results
-from wstal.report.tables import RowView, RunInfo, TableView
+from wstal.report.views import RowView, RunInfo, TableView
 from wstal.report.verdicts import Judgement, difference, is_paired, judge, judge_exact
 
 SYNTHETIC = "synthetic"  # the generated benchmark: absolute numbers are not comparable with the papers'

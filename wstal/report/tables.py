@@ -20,55 +20,14 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tabulate import tabulate
 
 from wstal.metrics import metric_label
 from wstal.report.aggregate import SeedStats
-from wstal.report.verdicts import Difference, Judgement, Verdict, verdict_rule
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """Which run a row shows, and where it is defined."""
-
-    experiment: str
-    variant: str  # inference variant
-    protocol: str
-    row_href: str  # the row's catalog entry
-    experiment_href: str  # the experiment's catalog entry
-    config_href: str  # the run's resolved config (first seed)
-
-
-@dataclass
-class RowView:
-    label: str
-    paper: dict[str, float | None]  # column -> the paper's number (None: not reported)
-    ours: dict[str, SeedStats]  # column -> our values over seeds
-    exact: frozenset[str] = frozenset()  # columns that are counts, not seed statistics (GMACs)
-    run: RunInfo | None = None
-    reference: str | None = None  # the row this row is compared with
-    is_reference: bool = False
-    effects: dict[str, Difference | None] = field(default_factory=dict)  # column -> ours − reference
-    paper_effects: dict[str, float | None] = field(default_factory=dict)  # column -> paper − paper's reference
-
-
-@dataclass
-class TableView:
-    artifact: str
-    caption: str  # names the paper and its table
-    metrics: list[str]
-    rows: list[RowView]
-    judgements: list[Judgement] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    dataset: str = ""
-    scale: str = ""
-    digits: int = 1
-    mode: str = "absolute"  # absolute | effects | matrix
-    seeds: int = 0
-    margin: float = 1.0
-    metric: str | None = None  # the column claims compare by default (the artifact's metric)
+from wstal.report.verdicts import Difference, Verdict, verdict_rule
+from wstal.report.views import RowView, TableView
 
 
 @dataclass

@@ -49,6 +49,18 @@ def step_seed(seed: int, step: int, stream: int = 0) -> int:
     return int((int(mixed[0]) << 31) ^ int(mixed[1])) & ((1 << 63) - 1)
 
 
+def seed_torch(seed: int, device: torch.device) -> None:
+    """Re-seed torch's generator for `device` (what `torch.manual_seed` does, for one device).
+
+    `torch.manual_seed` also queues a CUDA seeding when CUDA is not initialised, recording a
+    Python stack trace each time: 0.75 ms per call, 0.9 s per CPU training re-seeded per step.
+    The CPU stream is the same either way.
+    """
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        torch.cuda.manual_seed_all(seed)
+
+
 def step_rng(seed: int, step: int, stream: int = 0) -> np.random.Generator:
     """The NumPy generator for one step of one run."""
     return np.random.default_rng([seed, step, stream])
