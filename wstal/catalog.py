@@ -295,7 +295,7 @@ def _parse_artifact(name: str, entry: Any, lines: Mapping[Any, int]) -> Artifact
 def entry_lines(text: str) -> dict[Any, int]:
     """1-based lines of experiments (`("experiment", name)`) and artifact rows (`("row", artifact, index)`)."""
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_StrictLoader)
     except yaml.YAMLError:
         return {}
     lines: dict[Any, int] = {}

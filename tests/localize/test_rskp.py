@@ -66,3 +66,31 @@ def test_localize_gates_classes_and_returns_seconds():
     assert best.start == pytest.approx(4 * 0.64) and best.end == pytest.approx(9 * 0.64)
     # every threshold gives the same run here: NMS keeps one
     assert len(detections) == 1
+
+
+def _nms_one_at_a_time(proposals, threshold):
+    """The released loop: pop the best, drop every remaining one overlapping it too much."""
+    remaining = sorted(proposals, key=lambda p: -p.score)
+    kept = []
+    while remaining:
+        best = remaining.pop(0)
+        kept.append(best)
+        remaining = [p for p in remaining if overlap_over_other(best, p) <= threshold]
+    return kept
+
+
+def _proposals_one_at_a_time(cas, cfg):
+    return [Proposal(s, e + 1, score_run(cas, s, e, cfg.outer_margin))
+            for t in cfg.thresholds() for s, e in runs_above(cas, float(t)) if e - s >= cfg.min_length]
+
+
+def test_fast_proposals_and_nms_equal_the_one_at_a_time_loops():
+    rng = np.random.default_rng(0)
+    cfg = ProposalConfig()
+    for trial in range(200):
+        cas = (rng.random(int(rng.integers(1, 300))) ** 3 * 0.06).astype(np.float32)
+        if trial % 3 == 0:
+            cas = np.round(cas, 3)  # ties in scores and repeated runs
+        found = class_proposals(cas, cfg)
+        assert found == _proposals_one_at_a_time(cas, cfg)
+        assert nms(found, cfg.nms_threshold) == _nms_one_at_a_time(found, cfg.nms_threshold)

@@ -61,12 +61,20 @@ def score_run(cas: np.ndarray, start: int, end: int, margin: float) -> float:
 
 
 def class_proposals(cas: np.ndarray, cfg: ProposalConfig) -> list[Proposal]:
-    """All thresholds' proposals of one class's CAS [T] (before NMS)."""
+    """All thresholds' proposals of one class's CAS [T] (before NMS).
+
+    Neighbouring thresholds mostly find the same runs; each distinct run is scored once
+    (the duplicates stay, as in the released code: NMS removes them).
+    """
     found = []
+    scores: dict[tuple[int, int], float] = {}
     for threshold in cfg.thresholds():
         for start, end in runs_above(cas, float(threshold)):
             if end - start >= cfg.min_length:
-                found.append(Proposal(start, end + 1, score_run(cas, start, end, cfg.outer_margin)))
+                score = scores.get((start, end))
+                if score is None:
+                    score = scores[(start, end)] = score_run(cas, start, end, cfg.outer_margin)
+                found.append(Proposal(start, end + 1, score))
     return found
 
 
@@ -77,13 +85,21 @@ def overlap_over_other(kept: Proposal, other: Proposal) -> float:
 
 
 def nms(proposals: list[Proposal], threshold: float) -> list[Proposal]:
-    """Greedy hard NMS, highest score first (stable on ties); drops others overlapping more than `threshold`."""
-    remaining = sorted(proposals, key=lambda p: -p.score)
+    """Greedy hard NMS, highest score first (stable on ties); drops others overlapping more than `threshold`.
+
+    The overlap is `overlap_over_other`, computed for all remaining proposals at once.
+    """
+    ordered = sorted(proposals, key=lambda p: -p.score)
+    starts = np.array([p.start for p in ordered], dtype=np.int64)
+    ends = np.array([p.end for p in ordered], dtype=np.int64)
+    alive = np.ones(len(ordered), dtype=bool)
     kept: list[Proposal] = []
-    while remaining:
-        best = remaining.pop(0)
+    for k, best in enumerate(ordered):
+        if not alive[k]:
+            continue
         kept.append(best)
-        remaining = [p for p in remaining if overlap_over_other(best, p) <= threshold]
+        inter = np.minimum(ends[k], ends[k + 1:]) - np.maximum(starts[k], starts[k + 1:]) + 1
+        alive[k + 1:] &= inter / (ends[k + 1:] - starts[k + 1:] + 1) <= threshold
     return kept
 
 
