@@ -4,10 +4,10 @@
 # artifact asks for (<variant>/metrics-<protocol>.json, table8: re-scoring, no inference).
 # Output: evaluation.json, written last (the metrics files are listed in it).
 # Separate from training, so an evaluation or localization change never retrains.
-# No `benchmark:` on the short jobs (evaluate, table, figure, summary): Snakemake samples a
-# benchmarked job's process tree every 0.5 s during its first 15 s, which cost Snakemake 56 s of
-# its own CPU on the smoke DAG (113 s with benchmarks on every job, 58 s without); the time of
-# an evaluation is in its metrics.json (`timing`).
+# No `benchmark:` (nor on train, table, figure, summary): Snakemake samples a benchmarked job's
+# process tree every 0.5 s during its first 15 s, which cost Snakemake 56 s of its own CPU on the
+# smoke DAG (113 s with benchmarks on every job, 58 s without); an evaluation's wall time is in
+# its metrics.json (`timing`), its process's CPU time in evaluation.json (`process_cpu_s`).
 
 
 rule evaluate:

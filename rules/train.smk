@@ -9,6 +9,9 @@
 # Code: the `code` param digests the syntax trees of what the training imports (its own
 # method, not the others; no report code), so only a change in what that code does re-runs
 # it; the experiment's overrides are a param too.
+# No `benchmark:`: sampling a job's process tree cost Snakemake about 0.5 s of its own CPU per
+# training (a seventh of the default DAG); the training records its process's CPU time in
+# train_summary.json (`timing.process_cpu_s`) and `wstal bench jobs` sums them per family.
 
 
 rule train:
@@ -18,8 +21,6 @@ rule train:
         f"{RUNS}/{{experiment}}/seed{{seed}}/train_summary.json",
     log:
         f"{LOGS}/train/{{experiment}}.seed{{seed}}.log",
-    benchmark:
-        f"{BENCH}/train/{{experiment}}.seed{{seed}}.tsv"
     conda:
         "../environment.yml"
     threads: THREADS

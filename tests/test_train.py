@@ -122,6 +122,7 @@ def test_summary_records_timing(tmp_path):
     timing = summary["timing"]
     assert timing["train_wall_s"] > 0 and timing["iterations_per_s"] > 0
     assert timing["peak_memory_mb"] > 10  # a Python process with torch loaded
+    assert timing["process_cpu_s"] > 0.1  # the whole process so far, torch's import included
     assert summary["steps"] == 12 and summary["device"] == "cpu"
     assert set(summary["final_losses"]) == {"total", "cls", "reg"}
 

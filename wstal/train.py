@@ -209,6 +209,12 @@ def peak_memory_mb(device: torch.device) -> float:
     return rss / 2**20 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
 
 
+def process_cpu_s() -> float:
+    """CPU seconds (user + system) this process has used so far, imports included: what a job costs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # ------------------------------------------------------------------ the loop
 
 
@@ -380,6 +386,7 @@ def train(
             "session_wall_s": wall,
             "iterations_per_s": (steps - start) / wall if wall > 0 else None,
             "peak_memory_mb": peak_memory_mb(dev),
+            "process_cpu_s": process_cpu_s(),
         },
     }
     atomic_write_json(out_dir / TRAIN_SUMMARY, summary)
@@ -561,4 +568,4 @@ def _periodic(evaluate: PeriodicEval, method: Method, model: nn.Module, device: 
 
 
 __all__ = ["train", "lr_factor", "check_lr_decay", "check_resumable", "load_checkpoint", "EpochOrder",
-           "peak_memory_mb", "keep_freed_memory", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]
+           "peak_memory_mb", "process_cpu_s", "keep_freed_memory", "CHECKPOINT", "TRAIN_LOG", "TRAIN_SUMMARY"]

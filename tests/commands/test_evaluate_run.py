@@ -31,6 +31,7 @@ def test_one_command_writes_every_metrics_file_and_the_index(tmp_path, capsys):
     train_run("toy_base", 0, data, "smoke", run, "cpu", catalog=catalog, progress="none")
     assert main(["evaluate", "--run", str(run), "--variant", "default,strict,default@snippet"]) == 0
     index = json.loads((run / EVALUATION_INDEX).read_text())
+    assert index["process_cpu_s"] > 0  # what the job cost, for the workflow's timing table
     assert {(e["variant"], e["protocol"], e["metrics"]) for e in index["evaluations"]} == {
         ("default", "activitynet", "default/metrics.json"), ("strict", "activitynet", "strict/metrics.json"),
         ("default", "snippet", "default/metrics-snippet.json")}

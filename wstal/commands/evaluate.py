@@ -67,6 +67,7 @@ def parse_evaluations(spec: str, protocol: str | None) -> list[tuple[str, str | 
 def run_evaluations(args: argparse.Namespace) -> int:
     """`--run`: every requested evaluation of the run, then `evaluation.json` (the workflow's marker)."""
     from wstal.run import EVALUATION_INDEX, evaluate_run_all, evaluation_file
+    from wstal.train import process_cpu_s
     from wstal.utils.atomic import atomic_write_json
 
     evaluations = parse_evaluations(args.variant, args.protocol)
@@ -76,7 +77,7 @@ def run_evaluations(args: argparse.Namespace) -> int:
     atomic_write_json(Path(args.run) / EVALUATION_INDEX, {"evaluations": [
         {"variant": v, "protocol": m["protocol"], "metrics": evaluation_file(v, p),
          "predictions": f"{v}/predictions.json", "average": m["average"]}
-        for (v, p), m in results.items()]})
+        for (v, p), m in results.items()], "process_cpu_s": process_cpu_s()})
     return 0
 
 
