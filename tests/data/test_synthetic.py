@@ -340,15 +340,21 @@ def test_venue_leaves_flow_and_motion_alone():
 
 
 def test_cmcs_data_variants_differ_only_in_feature_kind_and_their_swept_knob():
-    """So that figure1's UNT vs I3D rows compare feature kinds, and each figure11 point moves one knob."""
+    """So that figure1's UNT vs I3D rows compare feature kinds, and each figure11 point moves one knob.
+
+    The context sweep runs at venue 0 (the venue is static class context itself): its points
+    differ from `unt-venue0`, the others from `unt`.
+    """
     from wstal.catalog import load_catalog
 
     variants = load_catalog(check_methods=False).data_variants
-    reference = dict(variants["unt"].knobs)
-    assert reference["venue"] > 0 and reference["feature_kind"] == "unt"
-    swept = {"unt-ctx0": "context", "unt-ctx1": "context", "unt-cmp0": "completeness", "unt-cmp05": "completeness",
-             "unt-venue0": "venue", "i3d": "feature_kind"}
-    for name, knob in swept.items():
+    unt = dict(variants["unt"].knobs)
+    assert unt["venue"] > 0 and unt["feature_kind"] == "unt"
+    swept = {"unt-ctx0": ("context", "unt-venue0"), "unt-ctx1": ("context", "unt-venue0"),
+             "unt-cmp0": ("completeness", "unt"), "unt-cmp05": ("completeness", "unt"),
+             "unt-venue0": ("venue", "unt"), "i3d": ("feature_kind", "unt")}
+    for name, (knob, base) in swept.items():
+        reference = dict(variants[base].knobs)
         knobs = dict(variants[name].knobs)
         knobs.setdefault("feature_kind", "i3d")
         assert {k: v for k, v in knobs.items() if k != knob} == {k: v for k, v in reference.items() if k != knob}, name
