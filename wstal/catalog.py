@@ -212,8 +212,8 @@ def _lookup(table: Mapping[str, Any], name: str, kind: str, path: Path) -> Any:
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one).
 
-    libyaml's parser when PyYAML has it: 0.03 s instead of 0.5 s for the catalog, which every
-    job reads.
+    libyaml's parser when PyYAML has it: the catalog, which every job reads, loads in 0.08 s
+    instead of 0.56 s.
     """
 
 

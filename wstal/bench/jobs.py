@@ -15,9 +15,6 @@ from pathlib import Path
 
 from wstal.errors import ConfigError
 
-RECORDS = {"train": "train_summary.json", "evaluate": "evaluation.json"}
-
-
 @dataclass(frozen=True)
 class FamilyCost:
     family: str  # train/<method> or evaluate/<method>
@@ -26,8 +23,16 @@ class FamilyCost:
     mean_s: float
 
 
-def _cpu(record: dict, family: str) -> float | None:
-    value = record.get("timing", {}).get("process_cpu_s") if family == "train" else record.get("process_cpu_s")
+def _read(path: Path) -> dict | None:
+    """A run record, or None when it is missing or unreadable (an unfinished or foreign run)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _seconds(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -36,16 +41,17 @@ def job_costs(runs_root: Path) -> list[FamilyCost]:
     if not runs_root.is_dir():
         raise ConfigError(f"{runs_root}: no such results folder (run the workflow first)")
     found: dict[str, list[float]] = {}
-    for family, name in RECORDS.items():
-        for path in sorted(runs_root.glob(f"*/seed*/{name}")):
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-                summary = json.loads((path.parent / RECORDS["train"]).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue  # an unfinished or foreign run: not a job of this DAG
-            cpu = _cpu(record, family) if isinstance(record, dict) else None
-            if cpu is not None and isinstance(summary, dict):
-                found.setdefault(f"{family}/{summary.get('method', '?')}", []).append(cpu)
+    for path in sorted(runs_root.glob("*/seed*/train_summary.json")):
+        summary = _read(path)
+        if summary is None:
+            continue
+        timing = summary.get("timing")
+        evaluation = _read(path.parent / "evaluation.json") or {}
+        method = summary.get("method", "?")
+        for family, cpu in (("train", _seconds(timing.get("process_cpu_s")) if isinstance(timing, dict) else None),
+                            ("evaluate", _seconds(evaluation.get("process_cpu_s")))):
+            if cpu is not None:
+                found.setdefault(f"{family}/{method}", []).append(cpu)
     return [FamilyCost(key, len(v), sum(v), statistics.fmean(v)) for key, v in sorted(found.items())]
 
 

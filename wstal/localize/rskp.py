@@ -78,16 +78,22 @@ def class_proposals(cas: np.ndarray, cfg: ProposalConfig) -> list[Proposal]:
     return found
 
 
+def overlaps_over_others(start: int, end: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(min(end) - max(start) + 1) / (other end - other start + 1): the released code's NMS overlap,
+    of one kept proposal with each other one."""
+    inter = np.minimum(end, ends) - np.maximum(start, starts) + 1
+    return inter / (ends - starts + 1)
+
+
 def overlap_over_other(kept: Proposal, other: Proposal) -> float:
-    """(min(end) - max(start) + 1) / (other.end - other.start + 1): the released code's NMS overlap."""
-    inter = min(kept.end, other.end) - max(kept.start, other.start) + 1
-    return inter / (other.end - other.start + 1)
+    """`overlaps_over_others` for one pair."""
+    return float(overlaps_over_others(kept.start, kept.end, np.asarray(other.start), np.asarray(other.end)))
 
 
 def nms(proposals: list[Proposal], threshold: float) -> list[Proposal]:
     """Greedy hard NMS, highest score first (stable on ties); drops others overlapping more than `threshold`.
 
-    The overlap is `overlap_over_other`, computed for all remaining proposals at once.
+    The overlap is `overlaps_over_others`, computed for all remaining proposals at once.
     """
     ordered = sorted(proposals, key=lambda p: -p.score)
     starts = np.array([p.start for p in ordered], dtype=np.int64)
@@ -98,8 +104,7 @@ def nms(proposals: list[Proposal], threshold: float) -> list[Proposal]:
         if not alive[k]:
             continue
         kept.append(best)
-        inter = np.minimum(ends[k], ends[k + 1:]) - np.maximum(starts[k], starts[k + 1:]) + 1
-        alive[k + 1:] &= inter / (ends[k + 1:] - starts[k + 1:] + 1) <= threshold
+        alive[k + 1:] &= overlaps_over_others(starts[k], ends[k], starts[k + 1:], ends[k + 1:]) <= threshold
     return kept
 
 
@@ -115,5 +120,5 @@ def localize(cas: np.ndarray, video_scores: np.ndarray, video_name: str, snippet
     return detections
 
 
-__all__ = ["ProposalConfig", "Proposal", "runs_above", "score_run", "class_proposals", "overlap_over_other",
-           "nms", "localize"]
+__all__ = ["ProposalConfig", "Proposal", "runs_above", "score_run", "class_proposals", "overlaps_over_others",
+           "overlap_over_other", "nms", "localize"]
