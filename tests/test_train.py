@@ -144,6 +144,17 @@ def test_corrupt_checkpoint_is_a_one_line_error(tmp_path):
     assert "\n" not in str(err.value)
 
 
+def test_a_foreign_optimizer_state_is_a_one_line_error(tmp_path):
+    train("toy", config(), toy_dataset(), tmp_path, seed=0, device="cpu", progress="none")
+    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
+    ckpt["step"] = 6  # an interrupted run, so the next call resumes
+    ckpt["optimizer"]["param_groups"] = []
+    torch.save(ckpt, tmp_path / "model.pt")
+    with pytest.raises(DataError, match="model.pt: its optimizer state does not fit this run") as err:
+        train("toy", config(), toy_dataset(), tmp_path, seed=0, device="cpu", progress="none")
+    assert "\n" not in str(err.value)
+
+
 def test_divergence_guard_names_step_and_experiment_and_keeps_last_good_checkpoint(tmp_path):
     cfg = config(nan_at_step=7)  # checkpoints every 2 steps: the last good one is step 6
     with pytest.raises(TrainingDiverged, match=r"experiment 'toy_nan'.*at step 7") as err:

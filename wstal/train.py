@@ -271,7 +271,12 @@ def train(
     if previous is not None:
         saved["step"] = int(previous["step"])
         model.load_state_dict(previous["model"])
-        optimizer.load_state_dict(previous["optimizer"])
+        try:
+            optimizer.load_state_dict(previous["optimizer"])
+        except (KeyError, TypeError, ValueError) as exc:  # torch.optim and ours refuse a foreign state alike
+            reason = " ".join(str(exc).split())
+            raise DataError(ckpt_path, f"its optimizer state does not fit this run ({reason}); "
+                                       "start over with --no-resume") from None
         start = int(previous["step"])
         prior_wall = float(previous.get("train_wall_s", 0.0))
         best = previous.get("best_on_test")
