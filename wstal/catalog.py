@@ -93,6 +93,7 @@ class Claim:
     op: str
     rhs: str
     metric: str | None = None  # column compared; default: the artifact's metric
+    min_effect: float | None = None  # e of a claim of a slight effect (verdicts.smallest_effect)
 
     @property
     def check(self) -> str:
@@ -246,13 +247,18 @@ def _fields(entry: Any, where: str, required: set[str], optional: set[str]) -> d
 
 
 def parse_claim(entry: Any, where: str) -> Claim:
-    entry = _fields(entry, where, {"text", "check"}, {"metric"})
+    entry = _fields(entry, where, {"text", "check"}, {"metric", "min_effect"})
     match = _CLAIM_SPLIT.match(str(entry["check"]))
     if not match:
         raise ConfigError(f"{where}: check {entry['check']!r} is not 'LABEL OP LABEL' with OP in "
                           f"{' '.join(CLAIM_OPS)}")
+    min_effect = entry.get("min_effect")
+    if min_effect is not None:
+        if match["op"] not in (">", "<", "best-in") or not isinstance(min_effect, (int, float)) or min_effect <= 0:
+            raise ConfigError(f"{where}: min_effect {min_effect!r}: a number > 0, on '>', '<' or 'best-in' claims")
+        min_effect = float(min_effect)
     return Claim(text=str(entry["text"]), lhs=match["lhs"], op=match["op"], rhs=match["rhs"],
-                 metric=entry.get("metric"))
+                 metric=entry.get("metric"), min_effect=min_effect)
 
 
 def _parse_row(entry: Any, where: str, line: int | None = None) -> Row:

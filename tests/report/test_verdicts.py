@@ -18,6 +18,7 @@ from wstal.report.verdicts import (
     judge_exact,
     paired_t,
     seeds_needed,
+    smallest_effect,
     verdict_rule,
     welch,
     what_it_takes,
@@ -90,6 +91,31 @@ def test_order_and_bounded_claims():
     assert judge(claim("base <= hn"), rows, 1.0).verdict is Verdict.HOLDS
 
 
+def test_order_claims_fail_when_the_asserted_effect_is_ruled_out():
+    # A is within a few tenths of B on every seed: no sign of a gain, and a gain of 1 point is ruled out
+    rows = {"A": s(30.1, 31.0, 29.9), "B": s(30.0, 31.1, 29.8)}
+    j = judge(claim("A > B"), rows, 1.0)
+    assert j.verdict is Verdict.FAILS and "< e=1" in j.detail
+    # the same values against a smaller asserted effect (the paper's own 0.1): not ruled out
+    assert judge(claim("A > B"), rows, 1.0, min_effect=0.1).verdict is Verdict.INCONCLUSIVE
+    mirrored = judge(claim("B < A"), rows, 1.0)
+    assert mirrored.verdict is Verdict.FAILS and "> e=−1" in mirrored.detail
+    # a clear gain smaller than e still holds: the claim is a sign, e only decides its refutation
+    small = {"A": s(30.3, 31.3, 30.2), "B": s(30.0, 31.1, 29.9)}
+    assert judge(claim("A > B"), small, 1.0).verdict is Verdict.HOLDS
+
+
+def test_smallest_effect_never_exceeds_the_papers_difference():
+    gain = Claim("", "A", ">", "B")
+    assert smallest_effect(gain, {"A": 45.1, "B": 44.7}, 1.0) == pytest.approx(0.4)
+    assert smallest_effect(gain, {"A": 45.1, "B": 42.5}, 1.0) == 1.0  # a large reported gain: the margin
+    assert smallest_effect(gain, {"A": 40.0, "B": 41.0}, 1.0) == 1.0  # reported against the claim: the margin
+    assert smallest_effect(gain, {"A": None, "B": 41.0}, 1.0) == 1.0
+    assert smallest_effect(Claim("", "B", "<", "A"), {"A": 45.1, "B": 44.7}, 1.0) == pytest.approx(0.4)
+    slight = Claim("", "A", ">", "B", min_effect=0.2)
+    assert smallest_effect(slight, {"A": 45.1, "B": 44.7}, 1.0) == 0.2
+
+
 def test_best_in():
     rows = {"k1": s(30.0, 30.2, 30.4), "k4": s(36.0, 36.2, 36.4), "k8": s(34.0, 34.2, 34.1)}
     members = ["k1", "k4", "k8"]
@@ -97,6 +123,10 @@ def test_best_in():
     assert judge(claim("k8 best-in K"), rows, 1.0, members).verdict is Verdict.FAILS
     flat = {"k1": s(30.0, 31.0, 32.0, group=None), "k4": s(30.5, 31.5, 32.6, group=None)}
     assert judge(claim("k4 best-in K"), flat, 1.0, ["k1", "k4"]).verdict is Verdict.INCONCLUSIVE
+    # k4 is within 0.2 of k1 on every seed: an optimum by 1 point is ruled out
+    close = {"k1": s(30.0, 31.0, 32.0), "k4": s(30.1, 31.2, 32.0)}
+    tie = judge(claim("k4 best-in K"), close, 1.0, ["k1", "k4"])
+    assert tie.verdict is Verdict.FAILS and "not above k1 by e=1" in tie.detail
 
 
 def test_one_seed_is_inconclusive_and_missing_rows_are_errors():
@@ -119,9 +149,15 @@ def test_seeds_needed_matches_known_power_tables():
     independent = Difference("Welch t", 3, 1.0, 0.8, 4, -0.6, 2.6, (1.0, 1.0))
     assert seeds_needed(independent, "order", 0.5) == 14
     assert "8 seeds would decide it (paired t, power 0.8)" == what_it_takes(paired, "order", 0.5)
+    # d = 0.2 < e = 1: ruling out e (shift 0.8) is the nearer decision; sd 2 needs 41 pairs for 0.4 sd
     tiny = Difference("paired t", 3, 0.2, 1.2, 2, -3.3, 3.7, (2.0,))
-    assert what_it_takes(tiny, "order", 1.0).startswith("effect below the margin")
-    assert "seeds will not decide it" in what_it_takes(tiny, "order", 1.0)
+    showing_a_gain_of_0_8 = Difference("paired t", 3, 0.8, 1.2, 2, -2.7, 4.3, (2.0,))
+    assert seeds_needed(tiny, "order", 1.0) == seeds_needed(showing_a_gain_of_0_8, "order", 0.8) == 41
+    noisy = Difference("paired t", 3, 0.5, 5.0, 2, -14.0, 15.0, (8.0,))
+    assert what_it_takes(noisy, "order", 1.0).startswith("spread too large")
+    # a '<' claim is oriented: d = +2 against the claimed sign is decided by ruling out e (shift 1 + 2)
+    against = Difference("paired t", 3, 2.0, 0.5, 2, 0.5, 3.5, (1.0,))
+    assert seeds_needed(against, "order", 1.0, direction=-1) < seeds_needed(against, "order", 1.0)
     # equivalence: |d| = 0.5 inside a margin of 1 with sd 0.5 is decided by a few seeds
     assert seeds_needed(Difference("paired t", 3, 0.5, 0.3, 2, -0.4, 1.4, (0.5,)), "equivalent", 1.0) <= 10
 

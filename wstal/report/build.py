@@ -23,7 +23,7 @@ from wstal.report.plan import (  # noqa: F401 (the planning helpers, re-exported
     artifact_inputs, is_qualitative, needs_macs, run_evaluations, seeds_for, selected_artifacts)
 from wstal.report.results import ResultsTable, artifact_results, read_results
 from wstal.report.views import RowView, RunInfo, TableView
-from wstal.report.verdicts import Judgement, difference, is_paired, judge, judge_exact
+from wstal.report.verdicts import Judgement, difference, is_paired, judge, judge_exact, smallest_effect
 
 SYNTHETIC = "synthetic"  # the generated benchmark: absolute numbers are not comparable with the papers'
 
@@ -84,13 +84,17 @@ def judgements(catalog: Catalog, artifact: Artifact, layout: Layout, seeds: Sequ
     out = []
     for claim in artifact.claims:
         column = claim.metric or artifact.metric
+        if column is None:
+            raise ConfigError(f"{artifact.name}: claim {claim.check!r} needs a metric (the artifact has none)")
         if column == GMACS:
             out.append(judge_exact(claim, macs_values(layout, artifact)[0]))
             continue
         members = [r.label for r in artifact.rows if r.series == claim.rhs] if claim.op == "best-in" else []
         labels = members or [claim.lhs, claim.rhs]
         rows = {label: row_stats(catalog, results, artifact.row(label), column, seeds) for label in labels}
-        out.append(judge(claim, rows, catalog.margin, members))
+        paper = {label: artifact.row(label).paper.get(column) for label in labels}
+        effect = smallest_effect(claim, paper, catalog.margin)
+        out.append(judge(claim, rows, catalog.margin, members, min_effect=effect))
     return out
 
 

@@ -36,17 +36,19 @@ def verdict_rule(margin: float) -> str:
         f"seed on the same data variant), the test is a paired t-test on the per-seed differences (n - 1 degrees "
         f"of freedom); otherwise Welch's t-test on the two seed samples. With d the mean difference and one-sided "
         f"{level} bounds: 'A > B' holds when the lower bound is above 0 and does not hold when the upper bound is "
-        f"below 0 ('A < B' mirrors it); 'A ~= B' (comparable) is a TOST with an equivalence margin of "
-        f"{margin:g} mAP point: it holds when both bounds lie within (-{margin:g}, +{margin:g}) and does not hold "
-        f"when both lie beyond one side of the margin; 'A <= B' (A no better) holds when the upper bound is below "
-        f"+{margin:g} and does not hold when the lower bound is above it ('A >= B' mirrors it); 'A best-in S' "
-        f"holds when A beats every other row of series S by the '>' rule and does not hold when one of them beats "
-        f"A. Otherwise, and with fewer than 2 seeds, inconclusive. For an inconclusive claim, the seeds that would "
-        f"decide it: the smallest n per row at which the same one-sided test at alpha = {ALPHA:g} (TOST for "
-        f"'~=') reaches power {POWER:g} for the observed difference and spread (noncentral t); when more than "
-        f"{SEED_BUDGET} seeds would be needed: 'effect below the margin: seeds will not decide it' if the "
-        f"difference is smaller than the margin ('difference at the margin' for '~=' and '<='), else 'spread too "
-        f"large'. Claims on GMACs compare exact counts (about equal = within "
+        f"below e, the smallest effect the claim asserts, so that an effect of e or more is ruled out ('A < B' "
+        f"mirrors it); e is the paper's own difference of the two rows when it is below the margin, a value the "
+        f"catalog gives for claims of a slight effect, else the equivalence margin of {margin:g} mAP point. "
+        f"'A ~= B' (comparable) is a TOST with the margin: it holds when both bounds lie within "
+        f"(-{margin:g}, +{margin:g}) and does not hold when both lie beyond one side of the margin; 'A <= B' (A no "
+        f"better) holds when the upper bound is below +{margin:g} and does not hold when the lower bound is above "
+        f"it ('A >= B' mirrors it); 'A best-in S' holds when A beats every other row of series S by the '>' rule "
+        f"and does not hold when the '>' rule fails against one of them. Otherwise, and with fewer than 2 seeds, "
+        f"inconclusive. For an inconclusive claim, the seeds that would decide it: the smallest n per row at "
+        f"which one of the claim's one-sided tests at alpha = {ALPHA:g} (TOST for '~=') reaches power {POWER:g} "
+        f"for the observed difference and spread (noncentral t); when more than {SEED_BUDGET} seeds would be "
+        f"needed: 'difference at the margin: seeds will not decide it' for '~=' and '<=' claims whose difference "
+        f"sits on the margin, else 'spread too large'. Claims on GMACs compare exact counts (about equal = within "
         f"{COUNT_TOLERANCE:.0%})."
     )
 
@@ -163,21 +165,29 @@ def one_sided_power(shift: float, se: float, df: float, alpha: float = ALPHA) ->
 
 
 def seeds_needed(diff: Difference, relation: str, margin: float, alpha: float = ALPHA, power: float = POWER,
-                 budget: int = SEED_BUDGET) -> int | None:
-    """Smallest seeds per row at which the claim's test decides it with `power` at the observed d and
-    spread; None when more than `budget` seeds would be needed (or the difference sits on the boundary).
+                 budget: int = SEED_BUDGET, direction: int = 1) -> int | None:
+    """Smallest seeds per row at which one of the claim's tests decides it with `power` at the observed d
+    and spread; None when more than `budget` seeds would be needed (or the difference sits on the boundary).
 
-    `relation`: "order" (>, <, best-in: decide either way, shift |d|), "equivalent" (~=: TOST; shift
-    m - |d| inside the margin, |d| - m outside), "bounded" (<=: shift |m - d|).
+    `relation`: "order" (>, <, best-in; `margin` is then the smallest asserted effect e and `direction`
+    the claimed sign: decided by showing d > 0 (shift d) or by ruling out e (shift e - d), d oriented),
+    "equivalent" (~=: TOST; shift m - |d| inside the margin, |d| - m outside), "bounded" (<=: shift |m - d|).
     """
     design = _design(diff)
     d = diff.d
-    if relation == "equivalent" and abs(d) < margin:
+    if relation == "order":
+        oriented = direction * d
+        shifts = [x for x in (oriented, margin - oriented) if x > 0]
+
+        def achieved(n: int) -> float:
+            se, df = design(n)
+            return max(one_sided_power(x, se, df, alpha) for x in shifts)
+    elif relation == "equivalent" and abs(d) < margin:
         def achieved(n: int) -> float:  # TOST: both one-sided tests reject (Bonferroni lower bound)
             se, df = design(n)
             return one_sided_power(margin - d, se, df, alpha) + one_sided_power(margin + d, se, df, alpha) - 1
     else:
-        shift = {"order": abs(d), "equivalent": abs(d) - margin, "bounded": abs(margin - d)}[relation]
+        shift = {"equivalent": abs(d) - margin, "bounded": abs(margin - d)}[relation]
         if shift <= 0:
             return None
 
@@ -191,16 +201,31 @@ def seeds_needed(diff: Difference, relation: str, margin: float, alpha: float = 
     return None
 
 
-def what_it_takes(diff: Difference, relation: str, margin: float) -> str:
-    n = seeds_needed(diff, relation, margin)
+def what_it_takes(diff: Difference, relation: str, margin: float, direction: int = 1) -> str:
+    n = seeds_needed(diff, relation, margin, direction=direction)
     if n is not None:
         return f"{n} seeds would decide it ({diff.test}, power {POWER:g})"
-    if relation == "order" and abs(diff.d) < margin:
-        return f"effect below the margin (Δ {_signed(diff.d)}, margin {margin:g}): seeds will not decide it"
     distance = abs(abs(diff.d) - margin) if relation == "equivalent" else abs(margin - diff.d)
     if relation != "order" and distance < margin / 2:
         return f"difference at the margin (Δ {_signed(diff.d)}, margin {margin:g}): seeds will not decide it"
     return f"spread too large: more than {SEED_BUDGET} seeds would be needed"
+
+
+def smallest_effect(claim: Claim, paper: Mapping[str, float | None], margin: float) -> float:
+    """e: the smallest effect an order claim asserts, below which the claim does not hold.
+
+    The catalog's `min_effect` (claims of a slight effect); else the paper's own difference of the
+    two rows in the claimed direction when it is smaller than the margin (a claim cannot be refuted
+    by ruling out more than the paper reported); else the margin.
+    """
+    if claim.min_effect is not None:
+        return claim.min_effect
+    a, b = paper.get(claim.lhs), paper.get(claim.rhs)
+    if claim.op in (">", "<") and a is not None and b is not None:
+        reported = (a - b) if claim.op == ">" else (b - a)
+        if 0 < reported < margin:
+            return reported
+    return margin
 
 
 # ------------------------------------------------------------------ judging
@@ -228,27 +253,37 @@ def _decide(holds: bool, fails: bool) -> Verdict:
 
 
 _PAIR_RULES: dict[str, tuple[str, str, Callable[[Difference, float], tuple[bool, bool]]]] = {
-    # op -> (relation for seeds_needed, interval shown, (holds, fails) from the difference and margin)
-    ">": ("order", "lower", lambda f, m: (f.lower > 0, f.upper < 0)),
-    "<": ("order", "upper", lambda f, m: (f.upper < 0, f.lower > 0)),
+    # op -> (relation for seeds_needed, interval shown, (holds, fails) from the difference and the threshold:
+    # e, the smallest asserted effect, for the order claims; the margin for the others)
+    ">": ("order", "lower", lambda f, e: (f.lower > 0, f.upper < e)),
+    "<": ("order", "upper", lambda f, e: (f.upper < 0, f.lower > -e)),
     "~=": ("equivalent", "both", lambda f, m: (-m < f.lower and f.upper < m, f.lower >= m or f.upper <= -m)),
     "<=": ("bounded", "upper", lambda f, m: (f.upper < m, f.lower > m)),
 }
 
 
+def _ruled_out(diff: Difference, side: str, effect: float) -> str:
+    """Why an order claim does not hold: the bound that rules out the asserted effect e."""
+    if side == "lower":
+        return f"; upper bound {_signed(diff.upper)} < e={effect:g}"
+    return f"; lower bound {_signed(diff.lower)} > e=−{effect:g}"
+
+
 def judge(claim: Claim, rows: Mapping[str, SeedStats], margin: float, members: Sequence[str] = (),
-          alpha: float = ALPHA) -> Judgement:
+          alpha: float = ALPHA, min_effect: float | None = None) -> Judgement:
     """Apply the rule to one claim given each row's values over seeds on the claim's column.
 
-    `members`: the rows of the series a `best-in` claim ranges over. Pairing follows the rows'
-    seeds and groups (`is_paired`).
+    `members`: the rows of the series a `best-in` claim ranges over. `min_effect`: e of an order
+    claim (`smallest_effect`; default the margin). Pairing follows the rows' seeds and groups
+    (`is_paired`).
     """
+    effect = margin if min_effect is None else min_effect
     names = list(members) if claim.op == "best-in" else [claim.lhs, claim.rhs]
     missing = [r for r in names if r not in rows]
     if missing:
         raise ConfigError(f"claim {claim.check!r}: no results for row(s) {missing}")
     if claim.op == "best-in":
-        return _judge_best(claim, rows, members, margin, alpha)
+        return _judge_best(claim, rows, members, effect, alpha)
     lhs, rhs, op = claim.lhs, claim.rhs, claim.op
     if op == ">=":  # "A >= B": B makes no improvement over A
         lhs, rhs, op = rhs, lhs, "<="
@@ -259,36 +294,41 @@ def judge(claim: Claim, rows: Mapping[str, SeedStats], margin: float, members: S
     if diff is None:
         return Judgement(claim, Verdict.INCONCLUSIVE, f"needs ≥ 2 seeds per row (have {a.n} and {b.n})")
     relation, side, rule = _PAIR_RULES[op]
-    verdict = _decide(*rule(diff, margin))
+    threshold = effect if relation == "order" else margin
+    verdict = _decide(*rule(diff, threshold))
     shown = "lhs" if (lhs, rhs) == (claim.lhs, claim.rhs) else "swapped"
     detail = diff.format(side) + (f" ({rhs} − {lhs})" if shown == "swapped" else "")
     if relation != "order":
         detail += f", margin {margin:g}"
     if verdict is Verdict.FAILS and side != "both":
-        opposite = "upper" if side == "lower" else "lower"
-        detail += f"; {opposite} bound {_signed(getattr(diff, opposite))}"
-    would_take = what_it_takes(diff, relation, margin) if verdict is Verdict.INCONCLUSIVE else ""
+        detail += _ruled_out(diff, side, effect)
+    direction = -1 if op == "<" else 1
+    would_take = what_it_takes(diff, relation, threshold, direction) if verdict is Verdict.INCONCLUSIVE else ""
     return Judgement(claim, verdict, detail, diff, would_take)
 
 
-def _judge_best(claim: Claim, rows: Mapping[str, SeedStats], members: Sequence[str], margin: float,
+def _judge_best(claim: Claim, rows: Mapping[str, SeedStats], members: Sequence[str], effect: float,
                 alpha: float) -> Judgement:
     target = rows[claim.lhs]
     others = [r for r in members if r != claim.lhs]
-    diffs = {r: difference(target, rows[r], is_paired(target, rows[r]), alpha) for r in others}
-    if any(d is None for d in diffs.values()) or not diffs:
+    found = {r: difference(target, rows[r], is_paired(target, rows[r]), alpha) for r in others}
+    diffs = {r: d for r, d in found.items() if d is not None}
+    if len(diffs) < len(found) or not diffs:
         return Judgement(claim, Verdict.INCONCLUSIVE, "needs ≥ 2 seeds per row")
-    beaten_by = [r for r, d in diffs.items() if d.upper < 0]
-    if beaten_by:
-        worst = min(beaten_by, key=lambda r: diffs[r].d)
-        return Judgement(claim, Verdict.FAILS, f"{', '.join(beaten_by)} better than {claim.lhs} "
-                                               f"(vs {worst}: {diffs[worst].format('upper')})", diffs[worst])
+    not_below = [r for r, d in diffs.items() if d.upper < effect]  # A is not above r by e or more
+    if not_below:
+        worst = min(not_below, key=lambda r: diffs[r].upper)
+        beaten = [r for r in not_below if diffs[r].upper < 0]
+        why = (f"{', '.join(beaten)} better than {claim.lhs}" if beaten
+               else f"{claim.lhs} not above {', '.join(not_below)} by e={effect:g}")
+        return Judgement(claim, Verdict.FAILS, f"{why} (vs {worst}: {diffs[worst].format('lower')}"
+                                               f"{_ruled_out(diffs[worst], 'lower', effect)})", diffs[worst])
     runner_up = min(others, key=lambda r: diffs[r].lower)  # the row the optimum is least clearly above
     diff = diffs[runner_up]
     if all(d.lower > 0 for d in diffs.values()):
         return Judgement(claim, Verdict.HOLDS, f"vs closest {runner_up}: {diff.format('lower')}", diff)
     return Judgement(claim, Verdict.INCONCLUSIVE, f"vs closest {runner_up}: {diff.format('lower')}", diff,
-                     what_it_takes(diff, "order", margin))
+                     what_it_takes(diff, "order", effect))
 
 
 def judge_exact(claim: Claim, values: Mapping[str, float]) -> Judgement:
