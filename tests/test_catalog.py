@@ -90,6 +90,12 @@ def test_claim_parsing():
     assert (claim.lhs, claim.op, claim.rhs) == ("+ memory bank w/o L_att", ">=", "Baseline (x)")
     with pytest.raises(ConfigError, match="here: missing check"):
         parse_claim({"text": "t"}, "here")
+    slight = parse_claim({"text": "drops slightly", "check": "EM=2 > EM=5", "min_effect": 0.2}, "here")
+    assert slight.min_effect == 0.2
+    for bad in ({"check": "A > B", "min_effect": 0}, {"check": "A > B", "min_effect": "big"},
+                {"check": "A ~= B", "min_effect": 0.2}):
+        with pytest.raises(ConfigError, match="here: min_effect"):
+            parse_claim({"text": "t", **bad}, "here")
 
 
 def test_catalog_command_check_json_and_listing(tmp_path, capsys):

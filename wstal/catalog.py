@@ -254,7 +254,8 @@ def parse_claim(entry: Any, where: str) -> Claim:
                           f"{' '.join(CLAIM_OPS)}")
     min_effect = entry.get("min_effect")
     if min_effect is not None:
-        if match["op"] not in (">", "<", "best-in") or not isinstance(min_effect, (int, float)) or min_effect <= 0:
+        number = isinstance(min_effect, (int, float)) and not isinstance(min_effect, bool)
+        if match["op"] not in (">", "<", "best-in") or not number or min_effect <= 0:
             raise ConfigError(f"{where}: min_effect {min_effect!r}: a number > 0, on '>', '<' or 'best-in' claims")
         min_effect = float(min_effect)
     return Claim(text=str(entry["text"]), lhs=match["lhs"], op=match["op"], rhs=match["rhs"],
