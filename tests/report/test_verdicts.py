@@ -99,7 +99,7 @@ def test_order_claims_fail_when_the_asserted_effect_is_ruled_out():
     # the same values against a smaller asserted effect (the paper's own 0.1): not ruled out
     assert judge(claim("A > B"), rows, 1.0, min_effect=0.1).verdict is Verdict.INCONCLUSIVE
     mirrored = judge(claim("B < A"), rows, 1.0)
-    assert mirrored.verdict is Verdict.FAILS and "> e=−1" in mirrored.detail
+    assert mirrored.verdict is Verdict.FAILS and "> −e=−1" in mirrored.detail
     # a clear gain smaller than e still holds: the claim is a sign, e only decides its refutation
     small = {"A": s(30.3, 31.3, 30.2), "B": s(30.0, 31.1, 29.9)}
     assert judge(claim("A > B"), small, 1.0).verdict is Verdict.HOLDS

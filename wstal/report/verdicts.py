@@ -266,7 +266,7 @@ def _ruled_out(diff: Difference, side: str, effect: float) -> str:
     """Why an order claim does not hold: the bound that rules out the asserted effect e."""
     if side == "lower":
         return f"; upper bound {_signed(diff.upper)} < e={effect:g}"
-    return f"; lower bound {_signed(diff.lower)} > e=−{effect:g}"
+    return f"; lower bound {_signed(diff.lower)} > −e=−{effect:g}"
 
 
 def judge(claim: Claim, rows: Mapping[str, SeedStats], margin: float, members: Sequence[str] = (),
