@@ -86,7 +86,8 @@ def test_order_and_bounded_claims():
     assert failed.verdict is Verdict.FAILS and "upper bound −" in failed.detail
     assert judge(claim("noisy > base"), rows, 1.0).verdict is Verdict.INCONCLUSIVE
     assert judge(claim("base < hn"), rows, 1.0).verdict is Verdict.HOLDS
-    assert judge(claim("hn <= base"), rows, 1.0).verdict is Verdict.FAILS  # hn is ~4 points better
+    no_gain = judge(claim("hn <= base"), rows, 1.0)  # hn is ~4 points better
+    assert no_gain.verdict is Verdict.FAILS and no_gain.detail.endswith("> +1")
     assert judge(claim("base >= hn"), rows, 1.0).verdict is Verdict.FAILS  # the same claim, mirrored
     assert judge(claim("base <= hn"), rows, 1.0).verdict is Verdict.HOLDS
 

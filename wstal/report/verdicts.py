@@ -300,8 +300,10 @@ def judge(claim: Claim, rows: Mapping[str, SeedStats], margin: float, members: S
     detail = diff.format(side) + (f" ({rhs} − {lhs})" if shown == "swapped" else "")
     if relation != "order":
         detail += f", margin {margin:g}"
-    if verdict is Verdict.FAILS and side != "both":
+    if verdict is Verdict.FAILS and relation == "order":
         detail += _ruled_out(diff, side, effect)
+    elif verdict is Verdict.FAILS and relation == "bounded":
+        detail += f"; lower bound {_signed(diff.lower)} > +{margin:g}"
     direction = -1 if op == "<" else 1
     would_take = what_it_takes(diff, relation, threshold, direction) if verdict is Verdict.INCONCLUSIVE else ""
     return Judgement(claim, verdict, detail, diff, would_take)
