@@ -9,7 +9,8 @@ import pytest
 
 import toy_method  # noqa: F401  (registers the toy method)
 from toy_method import TOY_CATALOG, write_toy_catalog
-from wstal.catalog import DEFAULT_CATALOG, load_catalog, parse_claim
+from wstal.artifacts import parse_claim
+from wstal.catalog import DEFAULT_CATALOG, load_catalog
 from wstal.cli import main
 from wstal.errors import ConfigError
 

@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TYPED_MODULES = [
     "wstal/metrics.py", "wstal/registry.py", "wstal/config_values.py", "wstal/errors.py", "wstal/utils",
-    "wstal/evaluation", "wstal/localize", "wstal/data/records.py",
+    "wstal/evaluation", "wstal/localize", "wstal/data/records.py", "wstal/artifacts.py", "wstal/report/verdicts.py",
 ]
 
 

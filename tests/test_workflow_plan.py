@@ -121,6 +121,25 @@ def test_table_code_change_plans_tables_only(finished):
         shared.write_text(original)
 
 
+def test_claim_grammar_change_plans_presentation_only(finished):
+    """The artifact grammar (claims, rows) is validated by every job's catalog load but only the
+    report jobs read it: an edit there re-runs tables, figures and the summary, never a run."""
+    grammar = finished / "wstal" / "artifacts.py"
+    original = grammar.read_text()
+    try:
+        grammar.write_text(original + "\n_CHANGED = 1\n")
+        assert set(planned(finished)) == {"table", "figure", "summary"}
+    finally:
+        grammar.write_text(original)
+    catalog = finished / "wstal" / "catalog.py"  # data variants and experiments: every run's input
+    original = catalog.read_text()
+    try:
+        catalog.write_text(original + "\n_CHANGED = 1\n")
+        assert {"train", "evaluate", "prepare"} <= set(planned(finished))
+    finally:
+        catalog.write_text(original)
+
+
 def test_seeds_list_from_the_command_line(finished):
     """`--config seeds=[0,1]` (strings for Snakemake) and `seeds=0,1` both mean seeds 0 and 1 (0 is done)."""
     for value in ("seeds=[0,1]", "seeds=0,1"):

@@ -74,12 +74,12 @@ def test_paired_gain_panels_need_pairs_with_the_same_knob_values():
 def test_unknown_plot_kind_is_a_config_error():
     import pytest
 
-    from wstal.catalog import _parse_artifact
+    from wstal.artifacts import parse_artifact
     from wstal.errors import ConfigError
 
     entry = {"kind": "figure", "source": "s", "paper": "ours", "caption": "c", "rows": [{"label": "a"}], "plot": "pie"}
     with pytest.raises(ConfigError, match="plot must be one of"):
-        _parse_artifact("figureX", entry, {})
+        parse_artifact("figureX", entry, {})
 
 
 def test_a_quantitative_figure_does_not_import_torch(fake_results):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from wstal.catalog import Row
+from wstal.artifacts import Row
 from wstal.errors import DataError
 from wstal.report.results import BEST_ON_TEST, FINAL, ResultsTable, run_records
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wstal.catalog import Claim, load_catalog
+from wstal.artifacts import Claim
+from wstal.catalog import load_catalog
 from wstal.cli import main
 from wstal.report.aggregate import SeedStats
 from wstal.report.build import table_view

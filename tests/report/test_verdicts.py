@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from wstal.catalog import Claim, load_catalog
+from wstal.artifacts import Claim
+from wstal.catalog import load_catalog
 from wstal.errors import ConfigError
 from wstal.report.aggregate import SeedStats
 from wstal.report.verdicts import (

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wstal.catalog import Artifact, Catalog, Row
+from wstal.artifacts import Artifact, Row
+from wstal.catalog import Catalog
 from wstal.errors import ConfigError, DataError
 from wstal.metrics import GMACS, PER_CLASS
 from wstal.report.aggregate import SeedStats, read_json

@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from wstal.catalog import Artifact, Catalog, Row
+from wstal.artifacts import Artifact, Row
+from wstal.catalog import Catalog
 from wstal.errors import ConfigError
 from wstal.metrics import AVERAGES, PER_CLASS
 from wstal.report.aggregate import SeedStats

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from wstal.catalog import Artifact, Catalog
+from wstal.artifacts import Artifact
+from wstal.catalog import Catalog
 from wstal.metrics import GMACS
 from wstal.report.paths import Layout
 

@@ -13,7 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from wstal.catalog import Artifact, Catalog
+from wstal.artifacts import Artifact
+from wstal.catalog import Catalog
 from wstal.errors import ConfigError, DataError
 from wstal.evaluation.matching import temporal_iou
 from wstal.report.aggregate import read_json

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wstal.catalog import Catalog, Row
+from wstal.artifacts import Row
+from wstal.catalog import Catalog
 from wstal.errors import DataError
 from wstal.metrics import AVERAGE_TIOUS, average_of, column_metric, tiou_key
 from wstal.report.aggregate import SeedStats, read_json

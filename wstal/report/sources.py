@@ -40,12 +40,15 @@ class Family:
 # Validation-only imports of the catalog (`wstal.catalog.validate`): method classes and
 # their overrides, synthetic knob ranges, feature-source names, protocol names.
 _CATALOG_CHECKS = ("wstal.methods", "wstal.data.synthetic", "wstal.data.sources", "wstal.evaluation")
+# The artifact grammar (tables, figures, claims): read by the report jobs only; the other jobs load
+# it with the catalog, which validates it.
+_ARTIFACTS = ("wstal.artifacts",)
 FAMILIES: dict[str, Family] = {
     # data code only: the catalog gives the data variant's knobs
-    "prepare": Family(("wstal.commands.prepare",), ignores=("wstal.methods", "wstal.evaluation")),
+    "prepare": Family(("wstal.commands.prepare",), ignores=("wstal.methods", "wstal.evaluation") + _ARTIFACTS),
     # + the method's own modules (added by `job_digest`)
-    "train": Family(("wstal.commands.train",)),
-    "evaluate": Family(("wstal.commands.evaluate",)),
+    "train": Family(("wstal.commands.train",), ignores=_ARTIFACTS),
+    "evaluate": Family(("wstal.commands.evaluate",), ignores=_ARTIFACTS),
     # presentation: metrics files in, tables/figures out
     "table": Family(("wstal.commands.table",), ignores=_CATALOG_CHECKS),
     "summary": Family(("wstal.commands.summary",), ignores=_CATALOG_CHECKS),

@@ -1,6 +1,6 @@
 """Verdicts on the papers' claims, given our values over seeds; the one statement of the rule.
 
-A claim (`wstal.catalog.Claim`, the catalog's grammar) compares two rows on one column.
+A claim (`wstal.artifacts.Claim`, the catalog's grammar) compares two rows on one column.
 `verdict_rule(margin)` below is the rule's only description: tables, the summary and the
 README quote it (a test checks the README). Paired rows (same seeds on the same data) are
 compared by their per-seed differences, because the seed-to-seed spread of training is
@@ -17,7 +17,7 @@ from enum import Enum
 
 from scipy import stats
 
-from wstal.catalog import Claim
+from wstal.artifacts import Claim
 from wstal.errors import ConfigError
 from wstal.report.aggregate import SeedStats
 
