@@ -124,7 +124,7 @@ def parse_claim(entry: Any, where: str) -> Claim:
 
 def _parse_row(entry: Any, where: str, line: int | None = None) -> Row:
     entry = check_fields(entry, where, {"label"}, {"experiment", "variant", "protocol", "paper", "x", "series",
-                                             "macs", "note", "reference"})
+                                                   "macs", "note", "reference"})
     paper = entry.get("paper") or {}
     if not isinstance(paper, dict):
         raise ConfigError(f"{where}: paper must map column -> number")
@@ -141,7 +141,8 @@ def _parse_row(entry: Any, where: str, line: int | None = None) -> Row:
 def parse_artifact(name: str, entry: Any, lines: Mapping[Any, int]) -> Artifact:
     where = f"artifact {name!r}"
     entry = check_fields(entry, where, {"kind", "source", "paper", "caption", "rows"},
-                    {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note", "reference", "plot"})
+                         {"metric", "columns", "claims", "choices", "paper_text", "x_label", "note", "reference",
+                          "plot"})
     if entry.get("plot", "values") not in PLOTS:
         raise ConfigError(f"{where}: plot must be one of {', '.join(PLOTS)}, got {entry.get('plot')!r}")
     rows = entry["rows"]

@@ -181,7 +181,7 @@ def parse_catalog(data: Any, path: Path, lines: Mapping[Any, int] | None = None)
     """Build the typed catalog from parsed YAML (structure only; `validate` checks references)."""
     lines = lines or {}
     data = check_fields(data, str(path), {"version", "data_variants", "experiments", "artifacts", "choices"},
-                   {"equivalence_margin"})
+                        {"equivalence_margin"})
     if data["version"] != 1:
         raise ConfigError(f"{path}: unsupported catalog version {data['version']!r} (expected 1)")
     variants = {}

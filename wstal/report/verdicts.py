@@ -317,7 +317,8 @@ def _judge_best(claim: Claim, rows: Mapping[str, SeedStats], members: Sequence[s
     diffs = {r: d for r, d in found.items() if d is not None}
     if len(diffs) < len(found) or not diffs:
         return Judgement(claim, Verdict.INCONCLUSIVE, "needs ≥ 2 seeds per row")
-    not_below = [r for r, d in diffs.items() if d.upper < effect]  # A is not above r by e or more
+    above = _PAIR_RULES[">"][2]  # the '>' rule against each other row: (holds, fails)
+    not_below = [r for r, d in diffs.items() if above(d, effect)[1]]  # A is not above r by e or more
     if not_below:
         worst = min(not_below, key=lambda r: diffs[r].upper)
         beaten = [r for r in not_below if diffs[r].upper < 0]
@@ -327,7 +328,7 @@ def _judge_best(claim: Claim, rows: Mapping[str, SeedStats], members: Sequence[s
                                                f"{_ruled_out(diffs[worst], 'lower', effect)})", diffs[worst])
     runner_up = min(others, key=lambda r: diffs[r].lower)  # the row the optimum is least clearly above
     diff = diffs[runner_up]
-    if all(d.lower > 0 for d in diffs.values()):
+    if all(above(d, effect)[0] for d in diffs.values()):
         return Judgement(claim, Verdict.HOLDS, f"vs closest {runner_up}: {diff.format('lower')}", diff)
     return Judgement(claim, Verdict.INCONCLUSIVE, f"vs closest {runner_up}: {diff.format('lower')}", diff,
                      what_it_takes(diff, "order", effect))
