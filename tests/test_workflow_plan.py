@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,17 @@ def edit(path: Path, old: str, new: str) -> str:
     return text
 
 
+@contextmanager
+def statement_added(path: Path):
+    """`path` with one statement appended (code that changes what the module does), restored after."""
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n_CHANGED = 1\n")
+        yield
+    finally:
+        path.write_text(original)
+
+
 def test_comment_docstring_and_formatting_edits_plan_nothing(finished):
     cmcs = finished / "wstal" / "methods" / "cmcs.py"
     original = cmcs.read_text()
@@ -104,40 +116,20 @@ def test_table_code_change_plans_tables_only(finished):
     finally:
         command.write_text(original)
     # the table renderers: figures and the summary build views (report/views.py) but draw no table
-    renderers = finished / "wstal" / "report" / "tables.py"
-    original = renderers.read_text()
-    try:
-        renderers.write_text(original + "\n_CHANGED = 1\n")
+    with statement_added(finished / "wstal" / "report" / "tables.py"):
         assert planned(finished) == {"table": 8}
-    finally:
-        renderers.write_text(original)
     # what every presentation job builds on (report/build.py): tables, figures, summary, never a run
-    shared = finished / "wstal" / "report" / "build.py"
-    original = shared.read_text()
-    try:
-        shared.write_text(original + "\n_CHANGED = 1\n")
+    with statement_added(finished / "wstal" / "report" / "build.py"):
         assert set(planned(finished)) == {"table", "figure", "summary"}
-    finally:
-        shared.write_text(original)
 
 
 def test_claim_grammar_change_plans_presentation_only(finished):
     """The artifact grammar (claims, rows) is validated by every job's catalog load but only the
     report jobs read it: an edit there re-runs tables, figures and the summary, never a run."""
-    grammar = finished / "wstal" / "artifacts.py"
-    original = grammar.read_text()
-    try:
-        grammar.write_text(original + "\n_CHANGED = 1\n")
+    with statement_added(finished / "wstal" / "artifacts.py"):
         assert set(planned(finished)) == {"table", "figure", "summary"}
-    finally:
-        grammar.write_text(original)
-    catalog = finished / "wstal" / "catalog.py"  # data variants and experiments: every run's input
-    original = catalog.read_text()
-    try:
-        catalog.write_text(original + "\n_CHANGED = 1\n")
+    with statement_added(finished / "wstal" / "catalog.py"):  # data variants and experiments: every run's input
         assert {"train", "evaluate", "prepare"} <= set(planned(finished))
-    finally:
-        catalog.write_text(original)
 
 
 def test_seeds_list_from_the_command_line(finished):
