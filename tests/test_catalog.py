@@ -130,7 +130,7 @@ needs_methods = pytest.mark.skipif(not METHODS_PRESENT, reason="wstal.methods.cm
 @needs_methods
 def test_real_catalog_validates_against_the_methods():
     catalog = load_catalog(DEFAULT_CATALOG)
-    expected = {f"table{i}" for i in range(1, 9)} | {f"figure{i}" for i in range(1, 12)}
+    expected = {f"table{i}" for i in range(1, 9)} | {f"figure{i}" for i in range(1, 13)}
     assert set(catalog.artifacts) == expected
     for name, art in catalog.artifacts.items():
         assert art.choices or art.metric is None, f"{name} records no choice"

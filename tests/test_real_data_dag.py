@@ -3,7 +3,7 @@
 Cheap: the plan (`snakemake -n`) per source combination, the one-line refusal of an unbuildable
 target at parse time, and a prepare job whose paths contain spaces. Slow (marker `slow`): the whole
 smoke DAG with the W-TALC source only (RSKP artifacts built, CMCS ones named as skipped), then with
-both CMCS sources added (everything but the synthetic-only figure11).
+both CMCS sources added (everything but the synthetic-only figure11 and figure12).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from workflow_files import workflow_copy
 REPO = Path(__file__).resolve().parents[1]
 RSKP = ("table4", "table5", "table6", "table7", "figure5", "figure6", "figure7", "figure8", "figure9", "figure10")
 CMCS = ("table1", "table2", "table3", "figure1", "figure2", "figure3", "figure4", "table8")
+SYNTHETIC_ONLY = ("figure11", "figure12")  # knob sweeps
 
 
 def flow(mapping: dict) -> str:
@@ -98,24 +99,24 @@ def test_dry_run_plans_the_jobs_of_the_configured_sources(tmp_path, mock_wtalc, 
     assert plan.returncode == 0, plan.stderr[-3000:]
     jobs, skipped = job_counts(plan.stdout), skip_lines(plan.stderr)
     assert "prepare" not in jobs  # real data is prepared per source, never per data variant
-    assert "figure11" in skipped and "synthetic-only" in skipped["figure11"]
+    assert all("synthetic-only" in skipped[name] for name in SYNTHETIC_ONLY)
     if combination == "wtalc":
         assert "wstal: features.thumos14=PATH is read as features.thumos14.wtalc-i3d (the W-TALC file)" in plan.stderr
         assert jobs["prepare_wtalc"] == 1 and "prepare_cmcs" not in jobs
         assert jobs["train"] == 23 and jobs["table"] == 4 and jobs["figure"] == 6  # every RSKP experiment
-        assert set(skipped) == {*CMCS, "figure11"}
+        assert set(skipped) == {*CMCS, *SYNTHETIC_ONLY}
         assert skipped["table1"] == ("wstal: skipping table1: needs feature source cmcs-unt (set "
                                      "features.thumos14.cmcs-unt, cmcs_annotations.thumos14, cmcs_meta.thumos14)")
     elif combination == "cmcs":
         assert jobs["prepare_cmcs"] == 2 and "prepare_wtalc" not in jobs  # cmcs-unt and cmcs-i3d
         assert jobs["train"] == 20 and jobs["table"] == 3 and jobs["figure"] == 4
-        assert set(skipped) == {*RSKP, "table8", "figure11"}
+        assert set(skipped) == {*RSKP, "table8", *SYNTHETIC_ONLY}
         assert "needs feature source wtalc-i3d (set features.thumos14.wtalc-i3d, annotations.thumos14)" \
             in skipped["table4"]
     else:
         assert jobs["prepare_wtalc"] == 1 and jobs["prepare_cmcs"] == 2
         assert jobs["train"] == 43 and jobs["table"] == 8 and jobs["figure"] == 10
-        assert set(skipped) == {"figure11"}
+        assert set(skipped) == set(SYNTHETIC_ONLY)
     assert all(plan.stderr.count(line) == 1 for line in skipped.values())  # printed once
 
 
@@ -158,7 +159,7 @@ def test_smoke_dag_on_real_layouts_wtalc_then_both_sources(tmp_path, mock_wtalc,
     only_wtalc = snakemake(work, "--keep-going", config=source_config(wtalc=mock_wtalc.features,
                                                                       annotations=thumos_reduced))
     assert only_wtalc.returncode == 0, only_wtalc.stdout[-4000:] + only_wtalc.stderr[-4000:]
-    assert set(skip_lines(only_wtalc.stderr)) == {*CMCS, "figure11"}
+    assert set(skip_lines(only_wtalc.stderr)) == {*CMCS, *SYNTHETIC_ONLY}
     for name in RSKP:
         assert list((work / "tables").glob(f"{name}.tex")) or list((work / "figures").glob(f"{name}.png")), name
     for name in CMCS:
@@ -169,9 +170,9 @@ def test_smoke_dag_on_real_layouts_wtalc_then_both_sources(tmp_path, mock_wtalc,
     both = snakemake(work, "--keep-going", config=source_config(wtalc=mock_wtalc.features,
                                                                 annotations=thumos_reduced, cmcs=mock_cmcs))
     assert both.returncode == 0, both.stdout[-4000:] + both.stderr[-4000:]
-    assert set(skip_lines(both.stderr)) == {"figure11"}
+    assert set(skip_lines(both.stderr)) == set(SYNTHETIC_ONLY)
     for name in (*RSKP, *CMCS):
         assert list((work / "tables").glob(f"{name}.tex")) or list((work / "figures").glob(f"{name}.png")), name
-    assert not list((work / "figures").glob("figure11.*"))
+    assert not list((work / "figures").glob("figure11.*")) and not list((work / "figures").glob("figure12.*"))
     data = sorted(p.name for p in (work / "results/data/thumos14/smoke").iterdir())
     assert data == ["cmcs-i3d", "cmcs-unt", "wtalc-i3d"]  # one prepared folder per source, none per variant

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from wstal.errors import ConfigError
 from wstal.evaluation.protocols import PROTOCOLS
-from wstal.metrics import AVERAGES, COLUMN_PATTERN
+from wstal.metrics import AVERAGES, COLUMN_PATTERN, COVERAGE
 
 if TYPE_CHECKING:
     from wstal.catalog import Catalog
@@ -167,7 +167,7 @@ def validate_artifact(catalog: Catalog, art: Artifact, check_methods: bool) -> N
     for column in art.columns:
         if not COLUMN_PATTERN.match(column):
             raise ConfigError(f"{where}: unknown column {column!r} ({', '.join(AVERAGES)}, mAP@0.X, GMACs, cls-mAP, "
-                              f"AP per class)")
+                              f"{', '.join(COVERAGE)}, AP per class)")
     if art.metric is not None and art.metric not in art.columns:
         raise ConfigError(f"{where}: metric {art.metric!r} is not one of its columns {list(art.columns)}")
     labels: set[str] = set()

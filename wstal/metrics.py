@@ -9,6 +9,10 @@ Three spellings of one number:
 * catalog column: `AVG5`, `mAP@0.5`, `cls-mAP`   (what a table shows; `config/catalog.yaml`)
 * metric key:     `avg5`, `map@0.5`, `cls_map`   (the key in metrics.json `averages`, report code)
 * label:          `AVG(0.1:0.5)`, `mAP@0.5`, `cls. mAP` (what a reader sees)
+
+Synthetic runs also report phase coverage (`wstal.evaluation.phase_coverage`): columns
+`cover-disc`, `cover-rest`, `cover-balance`, keys `cover_disc`, ... (metrics.json
+`phase_coverage` {disc, rest, balance}).
 """
 
 from __future__ import annotations
@@ -46,9 +50,18 @@ _BY_KEY = {a.key: a for a in AVERAGES.values()}
 CLS_MAP = "cls-mAP"  # classification mAP of video-level scores
 GMACS = "GMACs"  # exact model cost (results/macs.json), not a metrics.json number
 PER_CLASS = "AP per class"
-COLUMN_PATTERN = re.compile(r"^(" + "|".join(re.escape(c) for c in AVERAGES)
+# Phase coverage of synthetic runs: column -> (metrics.json `phase_coverage` part, label).
+COVER_BALANCE = "cover-balance"  # a difference of two shares: 0 = both parts covered alike
+COVERAGE: dict[str, tuple[str, str]] = {
+    "cover-disc": ("disc", "discriminative-phase coverage (%)"),
+    "cover-rest": ("rest", "other-phase coverage (%)"),
+    COVER_BALANCE: ("balance", "other - discriminative coverage (points)"),
+}
+COLUMN_PATTERN = re.compile(r"^(" + "|".join(re.escape(c) for c in (*AVERAGES, *COVERAGE))
                             + rf"|{re.escape(CLS_MAP)}|{GMACS}|mAP@0\.\d+|{PER_CLASS})$")
-_LABELS = {CLS_MAP: "cls. mAP", "cls_map": "cls. mAP", GMACS: "GMACs"}
+_LABELS = {CLS_MAP: "cls. mAP", "cls_map": "cls. mAP", GMACS: "GMACs",
+           **{column: label for column, (_, label) in COVERAGE.items()},
+           **{column.replace("-", "_"): label for column, (_, label) in COVERAGE.items()}}
 
 
 def column_metric(column: str) -> str:
@@ -57,12 +70,14 @@ def column_metric(column: str) -> str:
         return AVERAGES[column].key
     if column == CLS_MAP:
         return "cls_map"
+    if column in COVERAGE:
+        return column.replace("-", "_")
     if column.startswith("mAP@"):
         return "map@" + column[4:]
     if column == GMACS:
         return column
     raise ConfigError(f"column {column!r} is not a metrics number (known: {', '.join(AVERAGES)}, mAP@0.X, "
-                      f"{CLS_MAP}, {GMACS})")
+                      f"{CLS_MAP}, {', '.join(COVERAGE)}, {GMACS})")
 
 
 def metric_label(name: str) -> str:

@@ -24,6 +24,7 @@ from torch import nn
 
 from wstal.data.records import Dataset, Detection
 from wstal.errors import ConfigError, DataError
+from wstal.evaluation.phase_coverage import phase_coverage
 from wstal.evaluation.precision import non_interpolated_ap
 from wstal.metrics import AVERAGE_TIOUS as AVERAGES, all_tious, average_of, tiou_key
 from wstal.methods.base import Method, apply_overrides, config_from_dict, config_to_dict, get_method
@@ -344,6 +345,7 @@ def evaluate_run_all(run_dir: str | Path, evaluations: list[tuple[str, str | Non
         predictions = predictions_json(detections, dataset, videos)
         infer_wall = time.perf_counter() - t0
         cls_map = classification_map(scores, videos, dataset.num_classes)
+        coverage = phase_coverage(dataset, videos, detections)  # None unless phases were planted
         out = run_dir / variant
         atomic_write_json(out / "predictions.json", predictions)
         for protocol in dict.fromkeys(p for v, p in evaluations if v == variant):
@@ -355,6 +357,7 @@ def evaluate_run_all(run_dir: str | Path, evaluations: list[tuple[str, str | Non
             metrics = {
                 **result,
                 "classification_map": cls_map,
+                "phase_coverage": coverage,
                 "best_on_test": ckpt.get("best_on_test"),
                 "experiment": run_config.get("experiment", ckpt.get("experiment")),
                 "method": ckpt["method"],

@@ -16,14 +16,17 @@ CLASSES = [f"Class{c:02d}" for c in range(20)]
 SEEDS = (0, 1, 2)
 
 
-def fake_metrics(rng: np.random.Generator, level: float, protocol: str = "fixture") -> dict:
-    """A metrics.json-shaped dict: per-class AP (in %) whose class mean is `map` (in %)."""
+def fake_metrics(rng: np.random.Generator, level: float, protocol: str = "fixture", phases: bool = False) -> dict:
+    """A metrics.json-shaped dict: per-class AP (in %) whose class mean is `map` (in %); with `phases`, the
+    phase coverage synthetic runs report."""
     per_class = {}
     for name in CLASSES:
         base = np.clip(level / 100 + rng.normal(0, 0.08), 0.01, 0.99)
         per_class[name] = [float(100 * np.clip(base * (1.0 - 0.12 * k), 0.0, 1.0)) for k in range(len(TIOUS))]
     maps = [float(np.mean([v[k] for v in per_class.values()])) for k in range(len(TIOUS))]
-    return {"protocol": protocol, "tiou": TIOUS, "map": maps, "average": float(np.mean(maps[:5])),
+    disc, rest = (float(v) for v in rng.uniform(30.0, 90.0, size=2))
+    coverage = {"disc": disc, "rest": rest, "balance": rest - disc} if phases else None
+    return {"protocol": protocol, "tiou": TIOUS, "phase_coverage": coverage, "map": maps, "average": float(np.mean(maps[:5])),
             "per_class": per_class, "averages": {"avg5": float(np.mean(maps[:5])), "avg7": float(np.mean(maps))},
             "classification_map": 80.0, "best_on_test": None,
             "provenance": {"git_commit": "evalcommit", "train_commits": ["traincommit"]},
@@ -39,7 +42,7 @@ def write_fake_results(root: Path, dataset: str = "synthetic", scale: str = "fix
         for seed in seeds:
             rng = np.random.default_rng([i, seed])
             atomic_write_json(layout.metrics(experiment, seed, variant, protocol),
-                              fake_metrics(rng, level, protocol or "fixture"))
+                              fake_metrics(rng, level, protocol or "fixture", phases=dataset == "synthetic"))
     models = {name: {"macs": macs} for name, macs in
               [("wtalc", 423_526_400), ("co2net", 2_789_421_056), ("rskp_main", 439_726_080),
                ("rskp_intra", 476_960_896), ("rskp_inter", 512_936_912), ("cmcs", 1_000_000)]}

@@ -59,3 +59,13 @@ def test_missing_tiou_or_run_is_a_data_error():
     with pytest.raises(DataError, match="lengths differ"):
         run_records({"tiou": [0.1, 0.2], "map": [1.0]}, dataset="d", scale="s", experiment="e", method=None,
                     data_variant=None, variant="default", primary=True, seed=0, source="bad.json")
+
+
+def test_phase_coverage_columns_are_per_run_numbers():
+    with_phases = {**metrics([50.0, 40.0, 30.0, 20.0, 10.0]),
+                   "phase_coverage": {"disc": 70.0, "rest": 55.0, "balance": -15.0}}
+    results = table(with_phases, metrics([50.0, 40.0, 30.0, 20.0, 10.0]))
+    assert results.value(ROW, "cover-disc", 0) == 70.0 and results.value(ROW, "cover-rest", 0) == 55.0
+    assert results.value(ROW, "cover-balance", 0) == -15.0
+    with pytest.raises(DataError, match="no cover-rest .synthetic data with phases only"):
+        results.value(ROW, "cover-rest", 1)  # real data: no planted phases

@@ -104,4 +104,9 @@ def render_table(result: dict) -> str:
     headers = [f"mAP@{t:g}" for t in result["tiou"]] + ["average"]
     row = [*result["map"], result["average"]]
     title = f"protocol {result['protocol']}: {result.get('num_predictions', '?')} predictions"
-    return title + "\n" + tabulate([row], headers=headers, floatfmt=".2f")
+    text = title + "\n" + tabulate([row], headers=headers, floatfmt=".2f")
+    coverage = result.get("phase_coverage")
+    if coverage:  # synthetic data with planted phases
+        text += (f"\nphase coverage of the best detection: discriminative {coverage['disc']:.1f}%, "
+                 f"other phases {coverage['rest']:.1f}% (balance {coverage['balance']:+.1f})")
+    return text

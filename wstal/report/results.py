@@ -6,7 +6,8 @@ checkpoint × tIoU):
 * run: `dataset`, `scale`, `experiment`, `method`, `data_variant`, `variant` (inference variant),
   `protocol` (the one scored), `primary` (True: the method's own protocol, `metrics.json`), `seed`,
   `checkpoint` (`final`, or `best_on_test` for the labelled periodic test-set evaluation)
-* numbers: `tiou`, `map` (%), `cls_map` (%, per run), `AP:<class>` (per-class AP in %)
+* numbers: `tiou`, `map` (%), `cls_map` (%, per run), `cover_disc`, `cover_rest`, `cover_balance`
+  (phase coverage of synthetic runs, per run, `wstal.evaluation.phase_coverage`), `AP:<class>` (per-class AP in %)
 * provenance: `train_commits` (the commits the weights were trained at, `+`-joined), `eval_commit`,
   `train_wall_s`, `iterations_per_s`, `train_peak_memory_mb`, `eval_wall_s`, `eval_peak_memory_mb`,
   `source` (the metrics file)
@@ -30,14 +31,16 @@ import pandas as pd
 from wstal.artifacts import Row
 from wstal.catalog import Catalog
 from wstal.errors import DataError
-from wstal.metrics import AVERAGE_TIOUS, average_of, column_metric, tiou_key
+from wstal.metrics import AVERAGE_TIOUS, COVERAGE, average_of, column_metric, tiou_key
 from wstal.report.aggregate import SeedStats, read_json
 from wstal.report.paths import Layout
 
 AP_PREFIX = "AP:"
 RUN_COLUMNS = ["dataset", "scale", "experiment", "method", "data_variant", "variant", "protocol", "primary",
                "seed", "checkpoint"]
-NUMBER_COLUMNS = ["tiou", "map", "cls_map"]
+COVERAGE_COLUMNS = {column.replace("-", "_"): part for column, (part, _) in COVERAGE.items()}  # cover_disc: disc
+PER_RUN_COLUMNS = ["cls_map", *COVERAGE_COLUMNS]  # one number per evaluation, repeated on its tIoU rows
+NUMBER_COLUMNS = ["tiou", "map", *PER_RUN_COLUMNS]
 PROVENANCE_COLUMNS = ["train_commits", "eval_commit", "train_wall_s", "iterations_per_s", "train_peak_memory_mb",
                       "eval_wall_s", "eval_peak_memory_mb", "source"]
 FINAL = "final"
@@ -73,6 +76,7 @@ def run_records(metrics: Mapping[str, Any], *, dataset: str, scale: str, experim
         "method": metrics.get("method", method), "data_variant": metrics.get("data_variant", data_variant),
         "variant": variant, "protocol": metrics.get("protocol"), "primary": primary, "seed": int(seed),
         "checkpoint": FINAL, "cls_map": _number(metrics.get("classification_map")),
+        **{key: _number((metrics.get("phase_coverage") or {}).get(part)) for key, part in COVERAGE_COLUMNS.items()},
         "train_commits": "+".join(map(str, commits)) or None, "eval_commit": provenance.get("git_commit"),
         "train_wall_s": _number(timing.get("train_wall_s")),
         "iterations_per_s": _number(timing.get("iterations_per_s")),
@@ -83,7 +87,7 @@ def run_records(metrics: Mapping[str, Any], *, dataset: str, scale: str, experim
     records = _evaluation_rows(metrics, run, source)
     best = metrics.get("best_on_test")
     if best and best.get("tiou"):
-        best_run = {**run, "checkpoint": BEST_ON_TEST, "cls_map": np.nan,
+        best_run = {**run, "checkpoint": BEST_ON_TEST, **{key: np.nan for key in PER_RUN_COLUMNS},
                     "protocol": best.get("protocol", run["protocol"])}
         records += _evaluation_rows(best, best_run, source)
     return records
@@ -111,16 +115,17 @@ class ResultsTable:
         return selected
 
     def value(self, row: Row, column: str, seed: int) -> float:
-        """The number column `column` (`AVG5`, `mAP@0.5`, `cls-mAP`) of one catalog row and seed."""
+        """The number column `column` (`AVG5`, `mAP@0.5`, `cls-mAP`, `cover-rest`) of one catalog row and seed."""
         where = f"results table ({row.label!r}, seed {seed})"
         selected = self._select(row, seed, where)
         metric = column_metric(column)
         source = selected["source"].iloc[0]
         by_tiou = dict(zip(selected["tiou"], selected["map"]))
-        if metric == "cls_map":
-            value = selected["cls_map"].iloc[0]
+        if metric in PER_RUN_COLUMNS:
+            value = selected[metric].iloc[0]
             if pd.isna(value):
-                raise DataError(source, "no classification mAP recorded")
+                what = "classification mAP" if metric == "cls_map" else f"{column} (synthetic data with phases only)"
+                raise DataError(source, f"no {what} recorded")
             return float(value)
         if metric.startswith("map@"):
             key = tiou_key(float(metric[4:]))

@@ -36,6 +36,7 @@ def validate_metrics(data: Any, path: str | Path) -> dict:
             _number(data[key], key, path, PERCENT)
     _each(data, "averages", path, "an object of named averages", _number)
     _each(data, "per_class", path, "an object class -> [AP per tIoU]", _numbers)
+    _each(data, "phase_coverage", path, "an object of coverages in %", _coverage)
     best = data.get("best_on_test")
     if best is not None:
         if not isinstance(best, dict):
@@ -54,6 +55,11 @@ def _each(data: dict, key: str, path: Path, shape: str, check: Any) -> None:
         raise DataError(path, f"{key!r} must be {shape}")
     for name, value in entries.items():
         check(value, f"{key}.{name}", path, PERCENT)
+
+
+def _coverage(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:
+    """A share in % (disc, rest), or their difference (balance) in [-100, 100]."""
+    return _number(value, field, path, (-100.0, 100.0) if field.endswith(".balance") else bounds)
 
 
 def _number(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:

@@ -1,0 +1,88 @@
+"""How much of each planted action phase the detections cover (synthetic data only).
+
+mAP says whether detections match; it does not say *which part* of an action a method
+finds. CMCS's completeness argument is about exactly that: a MIL classifier localises the
+most discriminative phase of an instance and misses the rest, and diverse branches are
+meant to recover the rest. The synthetic generator records, per test video, which
+snippets belong to the discriminative phase of their instance (`planted`), so the claim
+can be measured directly:
+
+    for every GT instance with snippets in both parts, take the detection of its class
+    with the highest tIoU with it (ties: higher score); the instance's *disc* coverage is
+    the share of its discriminative-phase snippets inside that detection, its *rest*
+    coverage the share of its other snippets; none overlapping = 0 for both.
+
+Both are averaged over instances and reported in %; *balance* = rest - disc (negative:
+the detections favour the discriminative phase, CMCS's incompleteness). A snippet is inside an interval when
+its centre is (the generator's rule). Not an evaluation protocol: it scores no ranking,
+and it exists only where the data planted phases (`None` on real data or `phases=1`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from wstal.data.records import Dataset, Detection, Video
+
+PARTS = ("disc", "rest")  # plus "balance" = rest - disc
+
+
+def snippets_within(start: float, end: float, snippet_seconds: float, total: int) -> np.ndarray:
+    """Boolean [total]: snippets whose centre lies in [start, end)."""
+    centres = (np.arange(total) + 0.5) * snippet_seconds
+    return (centres >= start) & (centres < end)
+
+
+def _tiou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def instance_coverage(video: Video, discriminative: np.ndarray, detections: Sequence[Detection],
+                      snippet_seconds: float) -> list[tuple[float, float]]:
+    """(disc, rest) coverage in [0, 1] of each of the video's instances that has both parts."""
+    total = discriminative.size
+    out = []
+    for (start, end), label in zip(video.segments, video.segment_labels):
+        inside = snippets_within(start, end, snippet_seconds, total)
+        disc, rest = inside & discriminative, inside & ~discriminative
+        if not disc.any() or not rest.any():
+            continue
+        same_class = [d for d in detections if d.label == label]
+        best = max(same_class, key=lambda d: (_tiou((start, end), (d.start, d.end)), d.score), default=None)
+        if best is None or _tiou((start, end), (best.start, best.end)) <= 0.0:
+            out.append((0.0, 0.0))
+            continue
+        covered = snippets_within(best.start, best.end, snippet_seconds, total)
+        out.append((float((covered & disc).sum() / disc.sum()), float((covered & rest).sum() / rest.sum())))
+    return out
+
+
+def phase_coverage(dataset: Dataset, videos: Sequence[Video], detections: Sequence[Detection]) -> dict | None:
+    """{"disc": %, "rest": %, "balance": rest - disc} over the instances of `videos`.
+
+    None when the data planted no phases (real data, `phases=1`).
+    """
+    planted = (dataset.meta or {}).get("planted")
+    if not planted:
+        return None
+    from wstal.data.synthetic.generate import planted_mask  # synthetic-only reader of `planted`
+
+    by_video: dict[str, list[Detection]] = {}
+    for d in detections:
+        by_video.setdefault(d.video, []).append(d)
+    pairs: list[tuple[float, float]] = []
+    for video in videos:
+        if video.name not in planted:
+            return None
+        discriminative = planted_mask(dataset, video, "discriminative")
+        pairs += instance_coverage(video, discriminative, by_video.get(video.name, []), dataset.snippet_seconds)
+    if not pairs:
+        return None
+    values = np.asarray(pairs) * 100.0
+    coverage = {part: float(values[:, i].mean()) for i, part in enumerate(PARTS)}
+    coverage["balance"] = coverage["rest"] - coverage["disc"]
+    return coverage
