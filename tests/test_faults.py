@@ -27,7 +27,8 @@ from wstal.catalog import load_catalog
 from wstal.cli import main
 from wstal.data.io import save_dataset
 from wstal.errors import DataError, TrainingDiverged
-from wstal.run import evaluate_run, train_run
+from wstal.run import train_run
+from wstal.run_evaluation import evaluate_run
 from wstal.train import load_checkpoint
 from wstal.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 

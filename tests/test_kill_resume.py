@@ -24,7 +24,8 @@ from toy_method import toy_dataset, write_toy_catalog
 from wstal.catalog import load_catalog
 from wstal.data.io import save_dataset
 from wstal.errors import DataError
-from wstal.run import evaluate_run, train_run
+from wstal.run import train_run
+from wstal.run_evaluation import evaluate_run
 from wstal.train import load_checkpoint
 
 TESTS = Path(__file__).resolve().parent

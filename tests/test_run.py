@@ -11,7 +11,8 @@ from toy_method import toy_dataset, write_toy_catalog
 from wstal.catalog import load_catalog
 from wstal.data.io import save_dataset
 from wstal.errors import ConfigError, DataError
-from wstal.run import classification_map, evaluate_run, evaluate_run_all, resolve_config, train_run
+from wstal.run import classification_map, resolve_config, train_run
+from wstal.run_evaluation import evaluate_run, evaluate_run_all
 from wstal.train import load_checkpoint
 from wstal.utils.provenance import git_commit
 

@@ -132,6 +132,14 @@ def test_claim_grammar_change_plans_presentation_only(finished):
         assert {"train", "evaluate", "prepare"} <= set(planned(finished))
 
 
+def test_evaluation_code_change_plans_evaluations_not_trainings(finished):
+    """What `wstal evaluate` writes (wstal.run_evaluation, phase coverage) is not training code: an edit
+    re-runs the evaluations and what reads them, never a training."""
+    for module in ("run_evaluation.py", "evaluation/phase_coverage.py"):
+        with statement_added(finished / "wstal" / module):
+            assert set(planned(finished)) == {"evaluate", "table", "figure", "summary"}, module
+
+
 def test_seeds_list_from_the_command_line(finished):
     """`--config seeds=[0,1]` (strings for Snakemake) and `seeds=0,1` both mean seeds 0 and 1 (0 is done)."""
     for value in ("seeds=[0,1]", "seeds=0,1"):

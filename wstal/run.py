@@ -1,19 +1,18 @@
-"""Run folders: train one (experiment, seed), evaluate it with an inference variant.
+"""Run folders: train one (experiment, seed); the inference and scoring training and evaluation share.
 
 A run folder is `results/<dataset>/<scale>/<experiment>/seed<k>/` (docs/architecture.md):
 `config.json` (the fully resolved config: method defaults + scale + experiment
 overrides), `model.pt`, `train_log.jsonl`, `train_summary.json`, and per evaluation
 variant `<variant>/predictions.json` + `<variant>/metrics.json` (or
 `metrics-<protocol>.json` when another protocol is asked for, for table8).
-Inference-only ablations are variants of one trained model, never retrains.
+Inference-only ablations are variants of one trained model, never retrains. Evaluating a
+finished run folder is `wstal.run_evaluation` (apart, so that its edits never re-run trainings).
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,18 +23,13 @@ from torch import nn
 
 from wstal.data.records import Dataset, Detection
 from wstal.errors import ConfigError, DataError
-from wstal.evaluation.phase_coverage import phase_coverage
 from wstal.evaluation.precision import non_interpolated_ap
 from wstal.metrics import AVERAGE_TIOUS as AVERAGES, all_tious, average_of, tiou_key
 from wstal.methods.base import Method, apply_overrides, config_from_dict, config_to_dict, get_method
-from wstal.train import (CHECKPOINT, TRAIN_LOG, TRAIN_SUMMARY, check_resumable, load_checkpoint, peak_memory_mb,
-                         train)
+from wstal.train import CHECKPOINT, TRAIN_LOG, TRAIN_SUMMARY, check_resumable, train
 from wstal.utils.atomic import atomic_write_json, write_error
-from wstal.utils.provenance import provenance
-from wstal.utils.seeding import resolve_device
 
 RUN_CONFIG = "config.json"
-EVALUATION_INDEX = "evaluation.json"  # written last by `wstal evaluate --run`: what it evaluated
 
 
 def resolve_config(method: type[Method], scale: str, overrides: dict, experiment: str) -> Any:
@@ -166,7 +160,7 @@ def check_same_run(out_dir: Path, experiment: str, seed: int) -> None:
     path = out_dir / RUN_CONFIG
     if not path.exists() or not ((out_dir / CHECKPOINT).exists() or (out_dir / TRAIN_SUMMARY).exists()):
         return
-    recorded = _read_run_config(out_dir)
+    recorded = read_run_config(out_dir)
     if recorded.get("experiment") != experiment or recorded.get("seed") != int(seed):
         raise ConfigError(f"{out_dir}: run folder holds experiment {recorded.get('experiment')!r} seed "
                           f"{recorded.get('seed')!r} (config.json), not {experiment!r} seed {seed}; use another "
@@ -237,21 +231,21 @@ def classification_map(scores: np.ndarray, videos: list, num_classes: int) -> fl
 def _evaluate(dataset: Dataset, predictions: dict, protocol: str, tious: tuple[float, ...]) -> dict:
     from wstal.evaluate import GroundTruth
 
-    return _evaluate_truth(GroundTruth.from_dataset(dataset, dataset.test_subset), predictions, protocol, tious)
+    return score_predictions(GroundTruth.from_dataset(dataset, dataset.test_subset), predictions, protocol, tious)
 
 
-def _evaluate_truth(truth: Any, predictions: dict, protocol: str, tious: tuple[float, ...]) -> dict:
+def score_predictions(truth: Any, predictions: dict, protocol: str, tious: tuple[float, ...]) -> dict:
     from wstal.evaluate import evaluate_detections
 
     return dict(evaluate_detections(truth, predictions, protocol=protocol, tious=tious))
 
 
-def _all_tious(method: type[Method]) -> tuple[float, ...]:
+def method_tious(method: type[Method]) -> tuple[float, ...]:
     """The paper's thresholds plus those every reported average needs."""
     return all_tious(tuple(method.TIOUS))
 
 
-def _averages(result: dict, method: type[Method]) -> tuple[float, dict]:
+def method_averages(result: dict, method: type[Method]) -> tuple[float, dict]:
     """The paper's average (over `method.TIOUS`) and the named averages, from mAP per tIoU."""
     by_tiou = {tiou_key(t): float(m) for t, m in zip(result["tiou"], result["map"])}
     named = {name: value for name in AVERAGES if (value := average_of(by_tiou, name)) is not None}
@@ -265,8 +259,8 @@ def score_model(method: Method, model: nn.Module, device: torch.device, variant:
     detections, _ = predict(method, model, videos, variant)
     cls = type(method)
     result = _evaluate(method.dataset, predictions_json(detections, method.dataset, videos), cls.PROTOCOL,
-                       _all_tious(cls))
-    result["average"], result["averages"] = _averages(result, cls)
+                       method_tious(cls))
+    result["average"], result["averages"] = method_averages(result, cls)
     return result
 
 
@@ -283,104 +277,11 @@ def model_from_checkpoint(ckpt: dict, dataset: Dataset, source: Path) -> tuple[M
     return method, model
 
 
-def evaluate_run(run_dir: str | Path, variant: str, protocol: str | None = None,
-                 dataset_dir: str | Path | None = None, device: str = "auto") -> dict:
-    """Evaluate the finished run in `run_dir` with inference variant `variant`; return metrics.
-
-    Writes `<run>/<variant>/predictions.json` and `metrics.json` (or
-    `metrics-<protocol>.json` when `protocol` is given). The checkpoint loads with
-    `weights_only=True`; `dataset_dir` defaults to the one recorded in `config.json`.
-    """
-    return evaluate_run_all(run_dir, [(variant, protocol)], dataset_dir, device)[(variant, protocol)]
-
-
-def evaluation_file(variant: str, protocol: str | None = None) -> str:
-    """`<variant>/metrics.json` (the method's protocol) or `<variant>/metrics-<protocol>.json`, run-relative."""
-    return f"{variant}/" + ("metrics.json" if protocol is None else f"metrics-{protocol}.json")
-
-
-def evaluate_run_all(run_dir: str | Path, evaluations: list[tuple[str, str | None]],
-                     dataset_dir: str | Path | None = None, device: str = "auto") -> dict:
-    """Every (variant, protocol) evaluation of one finished run, in one process.
-
-    The checkpoint, dataset and ground truth are loaded once; inference runs once per
-    variant, and each protocol re-scores that variant's predictions (protocol None: the
-    method's own, written to `metrics.json`). Every metrics file has one schema. Returns
-    {(variant, protocol): metrics}.
-    """
-    run_dir = Path(run_dir)
-    run_config = _read_run_config(run_dir)
-    ckpt = load_checkpoint(run_dir / CHECKPOINT)
-    if int(ckpt["step"]) < int(ckpt["total_steps"]):
-        raise DataError(run_dir / CHECKPOINT, f"run is not finished (step {ckpt['step']} of "
-                                              f"{ckpt['total_steps']}); resume it with `wstal train` first")
-    method_cls = get_method(ckpt["method"])
-    for variant, protocol in evaluations:
-        if variant not in method_cls.VARIANTS:
-            raise ConfigError(f"unknown variant {variant!r} for method {method_cls.name!r}; "
-                              f"known: {', '.join(method_cls.VARIANTS)}")
-        if protocol is not None:
-            from wstal.evaluation.protocols import PROTOCOLS
-
-            PROTOCOLS.get(protocol)  # one line with "did you mean" before any inference
-    from wstal.data.io import load_dataset
-    from wstal.evaluation.options import check_run_dataset
-    from wstal.evaluate import GroundTruth
-
-    data = dataset_dir or run_config.get("dataset_dir")
-    if data is None:  # an imported run records no dataset unless `wstal import --data` gave one
-        raise ConfigError(f"{run_dir / RUN_CONFIG}: no dataset recorded; give the dataset folder (--annotations)")
-    check_run_dataset(run_dir, run_config.get("dataset_dir"), dataset_dir)
-    dataset = load_dataset(data)
-    dev = resolve_device(device)
-    method, model = model_from_checkpoint(ckpt, dataset, run_dir / CHECKPOINT)
-    model.to(dev)
-    truth = GroundTruth.from_dataset(dataset, dataset.test_subset)
-    train_timing = _train_timing(run_dir, ckpt)
-    videos = dataset.test_videos
-    results: dict = {}
-    for variant in dict.fromkeys(v for v, _ in evaluations):
-        t0 = time.perf_counter()
-        detections, scores = predict(method, model, videos, variant)
-        predictions = predictions_json(detections, dataset, videos)
-        infer_wall = time.perf_counter() - t0
-        cls_map = classification_map(scores, videos, dataset.num_classes)
-        coverage = phase_coverage(dataset, videos, detections)  # None unless phases were planted
-        out = run_dir / variant
-        atomic_write_json(out / "predictions.json", predictions)
-        for protocol in dict.fromkeys(p for v, p in evaluations if v == variant):
-            t1 = time.perf_counter()
-            result = _evaluate_truth(truth, predictions, protocol or method_cls.PROTOCOL, _all_tious(method_cls))
-            eval_wall = infer_wall + time.perf_counter() - t1
-            result["average"], result["averages"] = _averages(result, method_cls)
-            result["average_tious"] = [float(t) for t in method_cls.TIOUS]
-            metrics = {
-                **result,
-                "classification_map": cls_map,
-                "phase_coverage": coverage,
-                "best_on_test": ckpt.get("best_on_test"),
-                "experiment": run_config.get("experiment", ckpt.get("experiment")),
-                "method": ckpt["method"],
-                "variant": variant,
-                "dataset": run_config.get("dataset", dataset.name),
-                "scale": run_config.get("scale"),
-                "data_variant": run_config.get("data_variant"),
-                "dataset_dir": str(Path(data).resolve()),
-                "config": ckpt["config"],
-                "provenance": {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)},
-                "timing": {**train_timing, "eval_wall_s": eval_wall, "eval_peak_memory_mb": peak_memory_mb(dev)},
-                "num_detections": len(detections),
-            }
-            atomic_write_json(run_dir / evaluation_file(variant, protocol), metrics)
-            results[(variant, protocol)] = metrics
-    return results
-
-
 RUN_CONFIG_FIELDS = {"experiment": str, "method": str, "dataset_dir": str, "scale": str, "seed": int}
 OPTIONAL_RUN_FIELDS = {"dataset_dir"}  # `wstal import cmcs` without --data records none (null)
 
 
-def _read_run_config(run_dir: Path) -> dict:
+def read_run_config(run_dir: Path) -> dict:
     """`config.json` of a run folder, with the fields evaluation reads checked (one line if not)."""
     from wstal.utils.jsonfile import read_json
 
@@ -401,34 +302,6 @@ def _read_run_config(run_dir: Path) -> dict:
     return data
 
 
-def _train_commits(run_dir: Path, ckpt: dict) -> list[str]:
-    """The commits the weights were trained at (checkpoint first, else the training summary)."""
-    commits = ckpt.get("train_commits")
-    if not commits:
-        try:
-            commits = json.loads((run_dir / TRAIN_SUMMARY).read_text(encoding="utf-8")).get("train_commits")
-        except (OSError, ValueError, AttributeError):
-            commits = None
-    return [str(c) for c in commits] if commits else ["unknown"]
-
-
-def _train_timing(run_dir: Path, ckpt: dict) -> dict:
-    """Timing of the training from its summary; from the checkpoint when the summary is unusable."""
-    try:
-        summary = json.loads((run_dir / TRAIN_SUMMARY).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        summary = None
-    timing = summary.get("timing") if isinstance(summary, dict) else None
-    if not isinstance(timing, dict):
-        timing = {"train_wall_s": ckpt.get("train_wall_s"), "iterations_per_s": None, "peak_memory_mb": None}
-
-    def number(key: str) -> float | None:
-        value = timing.get(key)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    return {"train_wall_s": number("train_wall_s"), "iterations_per_s": number("iterations_per_s"),
-            "peak_memory_mb": number("peak_memory_mb")}
-
-
-__all__ = ["train_run", "evaluate_run", "evaluate_run_all", "evaluation_file", "run_folder_lock", "resolve_config",
-           "score_model", "predict", "predictions_json", "classification_map", "AVERAGES"]
+__all__ = ["train_run", "run_folder_lock", "resolve_config", "score_model", "score_predictions", "predict",
+           "predictions_json", "classification_map", "model_from_checkpoint", "method_tious", "method_averages",
+           "read_run_config", "AVERAGES"]

@@ -13,7 +13,8 @@ from wstal.commands.evaluate import parse_evaluations
 from wstal.data.io import save_dataset
 from wstal.errors import ConfigError
 from wstal.report.paths import Layout
-from wstal.run import EVALUATION_INDEX, train_run
+from wstal.run import train_run
+from wstal.run_evaluation import EVALUATION_INDEX
 
 
 def test_parse_evaluations():

@@ -26,7 +26,8 @@ def fake_metrics(rng: np.random.Generator, level: float, protocol: str = "fixtur
     maps = [float(np.mean([v[k] for v in per_class.values()])) for k in range(len(TIOUS))]
     disc, rest = (float(v) for v in rng.uniform(30.0, 90.0, size=2))
     coverage = {"disc": disc, "rest": rest, "balance": rest - disc} if phases else None
-    return {"protocol": protocol, "tiou": TIOUS, "phase_coverage": coverage, "map": maps, "average": float(np.mean(maps[:5])),
+    return {"protocol": protocol, "tiou": TIOUS, "map": maps, "average": float(np.mean(maps[:5])),
+            "phase_coverage": coverage,
             "per_class": per_class, "averages": {"avg5": float(np.mean(maps[:5])), "avg7": float(np.mean(maps))},
             "classification_map": 80.0, "best_on_test": None,
             "provenance": {"git_commit": "evalcommit", "train_commits": ["traincommit"]},

@@ -66,7 +66,7 @@ def parse_evaluations(spec: str, protocol: str | None) -> list[tuple[str, str | 
 
 def run_evaluations(args: argparse.Namespace) -> int:
     """`--run`: every requested evaluation of the run, then `evaluation.json` (the workflow's marker)."""
-    from wstal.run import EVALUATION_INDEX, evaluate_run_all, evaluation_file
+    from wstal.run_evaluation import EVALUATION_INDEX, evaluate_run_all, evaluation_file
     from wstal.train import process_cpu_s
     from wstal.utils.atomic import atomic_write_json
 

@@ -4,7 +4,7 @@ A method is a class registered with `@METHODS.register("name")`. It owns its mod
 its training samples, its losses and its inference; the shared loop in `wstal.train`
 owns seeding, the device, gradient accumulation, checkpoints, progress and timing.
 
-Lifecycle (all in `wstal.train` / `wstal.run`):
+Lifecycle (all in `wstal.train` / `wstal.run` / `wstal.run_evaluation`):
 
     method = get_method(name)(config, dataset)      # config: method.Config dataclass
     method.prepare()                                 # e.g. CMCS hard-negative pseudo videos
