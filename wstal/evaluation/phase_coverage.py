@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from wstal.data.records import Dataset, Detection, Video
+from wstal.evaluation.matching import temporal_iou
 
 PARTS = ("disc", "rest")  # plus "balance" = rest - disc
 
@@ -35,28 +36,26 @@ def snippets_within(start: float, end: float, snippet_seconds: float, total: int
     return (centres >= start) & (centres < end)
 
 
-def _tiou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
-
-
 def instance_coverage(video: Video, discriminative: np.ndarray, detections: Sequence[Detection],
                       snippet_seconds: float) -> list[tuple[float, float]]:
     """(disc, rest) coverage in [0, 1] of each of the video's instances that has both parts."""
     total = discriminative.size
+    labels = np.asarray([d.label for d in detections], dtype=np.int64)
+    spans = np.asarray([(d.start, d.end) for d in detections], dtype=np.float64).reshape(-1, 2)
+    scores = np.asarray([d.score for d in detections], dtype=np.float64)
     out = []
     for (start, end), label in zip(video.segments, video.segment_labels):
         inside = snippets_within(start, end, snippet_seconds, total)
         disc, rest = inside & discriminative, inside & ~discriminative
         if not disc.any() or not rest.any():
             continue
-        same_class = [d for d in detections if d.label == label]
-        best = max(same_class, key=lambda d: (_tiou((start, end), (d.start, d.end)), d.score), default=None)
-        if best is None or _tiou((start, end), (best.start, best.end)) <= 0.0:
+        same = np.flatnonzero(labels == label)
+        overlap = temporal_iou(np.full(same.size, start), np.full(same.size, end), spans[same, 0], spans[same, 1])
+        if same.size == 0 or overlap.max() <= 0.0:
             out.append((0.0, 0.0))
             continue
-        covered = snippets_within(best.start, best.end, snippet_seconds, total)
+        best = same[np.lexsort((scores[same], overlap))[-1]]  # highest tIoU, then highest score
+        covered = snippets_within(spans[best, 0], spans[best, 1], snippet_seconds, total)
         out.append((float((covered & disc).sum() / disc.sum()), float((covered & rest).sum() / rest.sum())))
     return out
 
