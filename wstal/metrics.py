@@ -53,9 +53,9 @@ PER_CLASS = "AP per class"
 # Phase coverage of synthetic runs: column -> (metrics.json `phase_coverage` part, label).
 COVER_BALANCE = "cover-balance"  # a difference of two shares: 0 = both parts covered alike
 COVERAGE: dict[str, tuple[str, str]] = {
-    "cover-disc": ("disc", "discriminative-phase coverage (%)"),
-    "cover-rest": ("rest", "other-phase coverage (%)"),
-    COVER_BALANCE: ("balance", "other - discriminative coverage (points)"),
+    "cover-disc": ("disc", "disc. phase coverage (%)"),
+    "cover-rest": ("rest", "other phases coverage (%)"),
+    COVER_BALANCE: ("balance", "other - disc. phase coverage (points)"),
 }
 COLUMN_PATTERN = re.compile(r"^(" + "|".join(re.escape(c) for c in (*AVERAGES, *COVERAGE))
                             + rf"|{re.escape(CLS_MAP)}|{GMACS}|mAP@0\.\d+|{PER_CLASS})$")
