@@ -379,7 +379,8 @@ class CMCS(Method):
         # seed spread of the HN runs). No input dropout: channel dropout of a 64-d stream (0.8 leaves
         # ~13 channels, real 1024-d streams keep ~200) erased the hard-negative gain on the synthetic
         # UNT data (measured, choice cmcs-default-scale). The last quarter runs at the paper's lr (1e-3 x 0.1
-        # from update 900): seed std of Baseline + HN 2.7 -> 2.0, Full 2.9 -> 2.7 AVG5 (unt, 5 seeds).
+        # from update 900): seed std of Baseline + HN 2.7 -> 2.0, Full 2.9 -> 2.7 AVG5 (unt, 5 seeds); rows that
+        # learn slowest (flow alone, late fusion, I3D) lose 3-7 points (choice cmcs-default-scale).
         "default": {"train.steps": 1200, "train.batch_videos": 8, "train.lr": 1e-3, "dropout": 0.0,
                     "train.lr_decay_steps": (900,)},
         # the released THUMOS UNT config (= the Config defaults)
