@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "list artifacts, experiments and what each needs; validate the catalog",
     "train": "train one experiment with one seed",
     "evaluate": "evaluate a run (--run) or a prediction file (--predictions)",
+    "planted": "where an evaluated synthetic run's detections fall, by planted phase, context and background",
     "import": "turn released checkpoints into a run folder (wstal import cmcs PATH --out RUN_DIR)",
     "macs": "count MACs of every model (FlopCounterMode, FLOPs / 2)",
     "table": "render a table (LaTeX + Markdown) from run metrics",

@@ -78,3 +78,20 @@ def test_metrics_files_with_an_impossible_coverage_are_refused(tmp_path):
         bad["phase_coverage"][part] = value
         with pytest.raises(DataError, match=f"phase_coverage.{part}"):
             validate_metrics(bad, tmp_path / "metrics.json")
+
+
+def test_planted_selection_counts_each_kind_inside_the_detections():
+    from wstal.evaluation.planted_selection import planted_selection
+
+    # instance 2..8 (disc 4, 5), context 8..10, weak instance none; background the rest (0, 1, 10, 11)
+    v = video(total=12)
+    runs = {**planted([(4, 6)]), "context": [[8, 10]]}
+    data = dataset([v], {"v": runs})
+    detections = [Detection("v", 0, 0.9, 3.0, 6.0), Detection("v", 0, 0.5, 9.0, 11.0), Detection("v", 1, 0.5, 0.0, 1.0)]
+    selection = planted_selection(data, [v], detections)
+    assert selection["discriminative"] == (100.0, 2)
+    assert selection["other phases"] == (25.0, 4)  # snippet 3 of 2, 3, 6, 7
+    assert selection["context"] == (50.0, 2)  # snippet 9
+    assert selection["background"] == (25.0, 4)  # snippet 10 (class 1's detection is not a class of the video)
+    assert selection["weak"] == (pytest.approx(float("nan"), nan_ok=True), 0)
+    assert planted_selection(Dataset(name="x", classes=("a", "b"), videos=[v]), [v], detections) is None
