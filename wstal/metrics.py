@@ -50,18 +50,32 @@ _BY_KEY = {a.key: a for a in AVERAGES.values()}
 CLS_MAP = "cls-mAP"  # classification mAP of video-level scores
 GMACS = "GMACs"  # exact model cost (results/macs.json), not a metrics.json number
 PER_CLASS = "AP per class"
-# Phase coverage of synthetic runs: column -> (metrics.json `phase_coverage` part, label).
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One phase-coverage number of synthetic runs (`wstal.evaluation.phase_coverage`)."""
+
+    column: str  # catalog column
+    part: str  # the entry of metrics.json `phase_coverage`
+    label: str
+
+    @property
+    def key(self) -> str:
+        """Metric key and results-table column."""
+        return self.column.replace("-", "_")
+
+
 COVER_BALANCE = "cover-balance"  # a difference of two shares: 0 = both parts covered alike
-COVERAGE: dict[str, tuple[str, str]] = {
-    "cover-disc": ("disc", "disc. phase coverage (%)"),
-    "cover-rest": ("rest", "other phases coverage (%)"),
-    COVER_BALANCE: ("balance", "other - disc. phase coverage (points)"),
-}
+COVERAGE: dict[str, Coverage] = {c.column: c for c in (
+    Coverage("cover-disc", "disc", "disc. phase coverage (%)"),
+    Coverage("cover-rest", "rest", "other phases coverage (%)"),
+    Coverage(COVER_BALANCE, "balance", "other - disc. phase coverage (points)"),
+)}
 COLUMN_PATTERN = re.compile(r"^(" + "|".join(re.escape(c) for c in (*AVERAGES, *COVERAGE))
                             + rf"|{re.escape(CLS_MAP)}|{GMACS}|mAP@0\.\d+|{PER_CLASS})$")
 _LABELS = {CLS_MAP: "cls. mAP", "cls_map": "cls. mAP", GMACS: "GMACs",
-           **{column: label for column, (_, label) in COVERAGE.items()},
-           **{column.replace("-", "_"): label for column, (_, label) in COVERAGE.items()}}
+           **{name: c.label for c in COVERAGE.values() for name in (c.column, c.key)}}
 
 
 def column_metric(column: str) -> str:
@@ -71,7 +85,7 @@ def column_metric(column: str) -> str:
     if column == CLS_MAP:
         return "cls_map"
     if column in COVERAGE:
-        return column.replace("-", "_")
+        return COVERAGE[column].key
     if column.startswith("mAP@"):
         return "map@" + column[4:]
     if column == GMACS:

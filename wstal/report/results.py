@@ -38,7 +38,7 @@ from wstal.report.paths import Layout
 AP_PREFIX = "AP:"
 RUN_COLUMNS = ["dataset", "scale", "experiment", "method", "data_variant", "variant", "protocol", "primary",
                "seed", "checkpoint"]
-COVERAGE_COLUMNS = {column.replace("-", "_"): part for column, (part, _) in COVERAGE.items()}  # cover_disc: disc
+COVERAGE_COLUMNS = {c.key: c.part for c in COVERAGE.values()}  # cover_disc: disc
 PER_RUN_COLUMNS = ["cls_map", *COVERAGE_COLUMNS]  # one number per evaluation, repeated on its tIoU rows
 NUMBER_COLUMNS = ["tiou", "map", *PER_RUN_COLUMNS]
 PROVENANCE_COLUMNS = ["train_commits", "eval_commit", "train_wall_s", "iterations_per_s", "train_peak_memory_mb",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wstal.errors import DataError
+from wstal.metrics import COVER_BALANCE, COVERAGE
 
 PERCENT = (0.0, 100.0)
 
@@ -59,7 +60,8 @@ def _each(data: dict, key: str, path: Path, shape: str, check: Any) -> None:
 
 def _coverage(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:
     """A share in % (disc, rest), or their difference (balance) in [-100, 100]."""
-    return _number(value, field, path, (-100.0, 100.0) if field.endswith(".balance") else bounds)
+    is_balance = field == f"phase_coverage.{COVERAGE[COVER_BALANCE].part}"
+    return _number(value, field, path, (-100.0, 100.0) if is_balance else bounds)
 
 
 def _number(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:
