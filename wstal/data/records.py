@@ -23,6 +23,18 @@ import numpy as np
 from wstal.errors import DataError
 
 SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
+
+
+def snippet_span(start: float, end: float, snippet_seconds: float, total: int) -> tuple[int, int]:
+    """[first, last) of the snippets whose centre lies in [start, end), clipped to a video of `total`.
+
+    The one rule that puts seconds on the snippet grid where a snippet is "inside" an interval: the
+    synthetic generator plants by it and the phase-coverage analysis measures by it, so both agree
+    to the last float.
+    """
+    first = int(np.ceil(start / snippet_seconds - 0.5))
+    last = int(np.ceil(end / snippet_seconds - 0.5))  # exclusive
+    return max(first, 0), min(last, total)
 DATASET_NAMES = ("synthetic", "thumos14", "activitynet12")  # what `--dataset` accepts
 
 if TYPE_CHECKING:

@@ -24,16 +24,33 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from wstal.data.records import Dataset, Detection, Video
+from wstal.data.records import Dataset, Detection, Video, snippet_span
 from wstal.evaluation.matching import temporal_iou
 
 PARTS = ("disc", "rest")  # plus "balance" = rest - disc
 
 
 def snippets_within(start: float, end: float, snippet_seconds: float, total: int) -> np.ndarray:
-    """Boolean [total]: snippets whose centre lies in [start, end)."""
-    centres = (np.arange(total) + 0.5) * snippet_seconds
-    return (centres >= start) & (centres < end)
+    """Boolean [total]: snippets whose centre lies in [start, end) (`snippet_span`, the generator's rule)."""
+    mask = np.zeros(total, dtype=bool)
+    first, last = snippet_span(start, end, snippet_seconds, total)
+    mask[first:last] = True
+    return mask
+
+
+def planted_runs(dataset: Dataset, videos: Sequence[Video]) -> dict | None:
+    """The generator's `planted` runs when every video of `videos` has them (synthetic data), else None."""
+    planted = (dataset.meta or {}).get("planted")
+    if not planted or any(v.name not in planted for v in videos):
+        return None
+    return planted
+
+
+def detections_by_video(detections: Sequence[Detection]) -> dict[str, list[Detection]]:
+    by_video: dict[str, list[Detection]] = {}
+    for d in detections:
+        by_video.setdefault(d.video, []).append(d)
+    return by_video
 
 
 def instance_coverage(video: Video, discriminative: np.ndarray, detections: Sequence[Detection],
@@ -65,18 +82,13 @@ def phase_coverage(dataset: Dataset, videos: Sequence[Video], detections: Sequen
 
     None when the data planted no phases (real data, `phases=1`).
     """
-    planted = (dataset.meta or {}).get("planted")
-    if not planted:
+    if planted_runs(dataset, videos) is None:
         return None
     from wstal.data.synthetic.generate import planted_mask  # synthetic-only reader of `planted`
 
-    by_video: dict[str, list[Detection]] = {}
-    for d in detections:
-        by_video.setdefault(d.video, []).append(d)
+    by_video = detections_by_video(detections)
     pairs: list[tuple[float, float]] = []
     for video in videos:
-        if video.name not in planted:
-            return None
         discriminative = planted_mask(dataset, video, "discriminative")
         pairs += instance_coverage(video, discriminative, by_video.get(video.name, []), dataset.snippet_seconds)
     if not pairs:

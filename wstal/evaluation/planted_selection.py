@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from wstal.data.records import Dataset, Detection, Video
-from wstal.evaluation.phase_coverage import snippets_within
+from wstal.evaluation.phase_coverage import detections_by_video, planted_runs, snippets_within
 
 KINDS = ("discriminative", "other phases", "weak", "context", "background")
 
@@ -37,14 +37,11 @@ def _selected(detections: Sequence[Detection], label: int, snippet_seconds: floa
 def planted_selection(dataset: Dataset, videos: Sequence[Video],
                       detections: Sequence[Detection]) -> dict[str, tuple[float, int]] | None:
     """{kind: (% of its snippets selected, number of its snippets)}; None when nothing was planted."""
-    planted = (dataset.meta or {}).get("planted")
-    if not planted or any(v.name not in planted for v in videos):
+    if planted_runs(dataset, videos) is None:
         return None
     from wstal.data.synthetic.generate import planted_mask  # synthetic-only reader of `planted`
 
-    by_video: dict[str, list[Detection]] = {}
-    for d in detections:
-        by_video.setdefault(d.video, []).append(d)
+    by_video = detections_by_video(detections)
     hits = dict.fromkeys(KINDS, 0)
     counts = dict.fromkeys(KINDS, 0)
     step = dataset.snippet_seconds

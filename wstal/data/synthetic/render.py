@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wstal.data.records import snippet_span
 from wstal.data.synthetic.config import SNIPPET_SECONDS, SynthConfig
 from wstal.data.synthetic.prototypes import Prototypes, styled
 from wstal.data.synthetic.timeline import Interval, Timeline
@@ -42,9 +43,7 @@ def num_snippets(duration: float) -> int:
 
 def interval_snippets(interval: Interval, total: int) -> np.ndarray:
     """Snippets whose centre lies in [start, end); a too-short interval gets the snippet at its midpoint."""
-    first = int(np.ceil(interval.start / SNIPPET_SECONDS - 0.5))
-    last = int(np.ceil(interval.end / SNIPPET_SECONDS - 0.5))  # exclusive
-    idx = np.arange(max(first, 0), min(last, total))
+    idx = np.arange(*snippet_span(interval.start, interval.end, SNIPPET_SECONDS, total))
     if idx.size == 0:
         mid = min(int((interval.start + interval.end) / 2 / SNIPPET_SECONDS), total - 1)
         idx = np.array([mid])
