@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = [_diagnose(Path(run_dir), args.variant) for run_dir in args.run]
+    datasets: dict[str, tuple] = {}  # dataset folder -> (dataset, ground truth): seeds of one experiment share it
+    rows = [_diagnose(Path(run_dir), args.variant, datasets) for run_dir in args.run]
     headers = ["run", *KINDS, "cover disc", "cover rest", "balance"]
     if len(rows) > 1:
         columns = zip(*(r[1:] for r in rows))
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _diagnose(run_dir: Path, variant: str) -> list:
+def _diagnose(run_dir: Path, variant: str, datasets: dict[str, tuple]) -> list:
     """[run label, % per planted kind..., cover disc, cover rest, balance] of one evaluated run."""
     from wstal.data.io import load_dataset
     from wstal.data.records import Detection
@@ -53,9 +54,12 @@ def _diagnose(run_dir: Path, variant: str) -> list:
         raise DataError(path, f"not found; evaluate the run first: wstal evaluate --run {run_dir} --variant {variant}")
     if not config.get("dataset_dir"):
         raise ConfigError(f"{run_dir / 'config.json'}: no dataset recorded (an imported run?)")
-    dataset = load_dataset(config["dataset_dir"])
+    if config["dataset_dir"] not in datasets:
+        dataset = load_dataset(config["dataset_dir"])
+        datasets[config["dataset_dir"]] = (dataset, GroundTruth.from_dataset(dataset, dataset.test_subset))
+    dataset, truth = datasets[config["dataset_dir"]]
     videos = dataset.test_videos
-    arrays = to_arrays(load_predictions(path), GroundTruth.from_dataset(dataset, dataset.test_subset))
+    arrays = to_arrays(load_predictions(path), truth)
     detections = [Detection(arrays.videos[v], int(c), float(s), float(a), float(b))
                   for v, c, s, (a, b) in zip(arrays.video, arrays.label, arrays.score, arrays.segments)]
     selection = planted_selection(dataset, videos, detections)
