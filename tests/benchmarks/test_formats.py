@@ -21,7 +21,7 @@ from wstal.data.native import read_native, write_native
 from wstal.data.records import Dataset, Video
 from wstal.data.reduced import read_reduced, write_reduced
 
-NUM_VIDEOS, FEATURE_DIM, ROUNDS = 412, 2048, 3
+NUM_VIDEOS, FEATURE_DIM, ROUNDS = 412, 2048, 9
 LENGTH_SCALE = float(os.environ.get("WSTAL_BENCH_LENGTH_SCALE", "0.25"))
 
 
