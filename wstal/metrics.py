@@ -59,19 +59,25 @@ class Coverage:
     column: str  # catalog column
     part: str  # the entry of metrics.json `phase_coverage`
     label: str
+    signed: bool = False  # a difference of two shares (balance): 0 = both parts covered alike
 
     @property
     def key(self) -> str:
         """Metric key and results-table column."""
         return self.column.replace("-", "_")
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The possible values: a share in %, or a difference of two shares."""
+        return (-100.0, 100.0) if self.signed else (0.0, 100.0)
 
-COVER_BALANCE = "cover-balance"  # a difference of two shares: 0 = both parts covered alike
+
 COVERAGE: dict[str, Coverage] = {c.column: c for c in (
     Coverage("cover-disc", "disc", "disc. phase coverage (%)"),
     Coverage("cover-rest", "rest", "other phases coverage (%)"),
-    Coverage(COVER_BALANCE, "balance", "other - disc. phase coverage (points)"),
+    Coverage("cover-balance", "balance", "other - disc. phase coverage (points)", signed=True),
 )}
+COVERAGE_PARTS: dict[str, Coverage] = {c.part: c for c in COVERAGE.values()}  # metrics.json entry -> record
 COLUMN_PATTERN = re.compile(r"^(" + "|".join(re.escape(c) for c in (*AVERAGES, *COVERAGE))
                             + rf"|{re.escape(CLS_MAP)}|{GMACS}|mAP@0\.\d+|{PER_CLASS})$")
 _LABELS = {CLS_MAP: "cls. mAP", "cls_map": "cls. mAP", GMACS: "GMACs",

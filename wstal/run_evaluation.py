@@ -79,6 +79,7 @@ def evaluate_run_all(run_dir: str | Path, evaluations: list[tuple[str, str | Non
     model.to(dev)
     truth = GroundTruth.from_dataset(dataset, dataset.test_subset)
     train_timing = _train_timing(run_dir, ckpt)
+    run_provenance = {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)}
     videos = dataset.test_videos
     results: dict = {}
     for variant in dict.fromkeys(v for v, _ in evaluations):
@@ -109,7 +110,7 @@ def evaluate_run_all(run_dir: str | Path, evaluations: list[tuple[str, str | Non
                 "data_variant": run_config.get("data_variant"),
                 "dataset_dir": str(Path(data).resolve()),
                 "config": ckpt["config"],
-                "provenance": {**provenance(dev, ckpt.get("seed")), "train_commits": _train_commits(run_dir, ckpt)},
+                "provenance": run_provenance,
                 "timing": {**train_timing, "eval_wall_s": eval_wall, "eval_peak_memory_mb": peak_memory_mb(dev)},
                 "num_detections": len(detections),
             }

@@ -17,6 +17,7 @@ from tabulate import tabulate
 
 from wstal.errors import ConfigError, DataError
 from wstal.evaluation.planted_selection import KINDS
+from wstal.metrics import COVERAGE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,4 +69,4 @@ def _diagnose(run_dir: Path, variant: str, datasets: dict[str, tuple]) -> list:
     coverage = phase_coverage(dataset, videos, detections) or {}
     label = f"{config['experiment']} seed {config['seed']}"
     return [label, *(None if count == 0 else share for share, count in selection.values()),
-            *(coverage.get(part) for part in ("disc", "rest", "balance"))]
+            *(coverage.get(c.part) for c in COVERAGE.values())]

@@ -23,6 +23,10 @@ import numpy as np
 from wstal.errors import DataError
 
 SNIPPET_SECONDS = 16.0 / 25.0  # W-TALC I3D snippet: 16 frames at 25 fps = 0.64 s
+DATASET_NAMES = ("synthetic", "thumos14", "activitynet12")  # what `--dataset` accepts
+
+if TYPE_CHECKING:
+    from wstal.data.cmcs_layout.source import CropSource
 
 
 def snippet_span(start: float, end: float, snippet_seconds: float, total: int) -> tuple[int, int]:
@@ -35,10 +39,6 @@ def snippet_span(start: float, end: float, snippet_seconds: float, total: int) -
     first = int(np.ceil(start / snippet_seconds - 0.5))
     last = int(np.ceil(end / snippet_seconds - 0.5))  # exclusive
     return max(first, 0), min(last, total)
-DATASET_NAMES = ("synthetic", "thumos14", "activitynet12")  # what `--dataset` accepts
-
-if TYPE_CHECKING:
-    from wstal.data.cmcs_layout.source import CropSource
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,7 +23,7 @@ import numpy as np
 from wstal.artifacts import Artifact, Row
 from wstal.catalog import Catalog
 from wstal.errors import ConfigError
-from wstal.metrics import AVERAGES, COVER_BALANCE, COVERAGE, PER_CLASS, metric_label
+from wstal.metrics import AVERAGES, COVERAGE, PER_CLASS
 from wstal.report.aggregate import SeedStats
 from wstal.report.build import is_qualitative, row_values
 from wstal.report.results import read_results
@@ -92,8 +92,9 @@ def _series_figure(art: Artifact, layout: Layout, seeds: Sequence[int]):
             _line_panel(ax, [(name, groups[name]) for name in panel], art, layout, seeds, metric, optima, groups)
         else:
             _bar_panel(ax, [(name, groups[name]) for name in panel], layout, seeds, metric, optima)
-        ax.set_ylabel(metric_label(metric) if metric in COVERAGE else f"{metric} (%)")
-        if metric == COVER_BALANCE:
+        coverage = COVERAGE.get(metric)
+        ax.set_ylabel(coverage.label if coverage else f"{metric} (%)")
+        if coverage is not None and coverage.signed:
             ax.axhline(0.0, color="0.6", lw=0.6, zorder=1)
     fig.suptitle(f"{art.name}: {art.source} ({_setting_note(layout, seeds)})", fontsize=7.5)
     return fig

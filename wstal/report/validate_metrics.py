@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wstal.errors import DataError
-from wstal.metrics import COVER_BALANCE, COVERAGE
+from wstal.metrics import COVERAGE_PARTS
 
 PERCENT = (0.0, 100.0)
 
@@ -59,9 +59,9 @@ def _each(data: dict, key: str, path: Path, shape: str, check: Any) -> None:
 
 
 def _coverage(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:
-    """A share in % (disc, rest), or their difference (balance) in [-100, 100]."""
-    is_balance = field == f"phase_coverage.{COVERAGE[COVER_BALANCE].part}"
-    return _number(value, field, path, (-100.0, 100.0) if is_balance else bounds)
+    """A share in % (disc, rest), or their difference (balance): the bounds of its `Coverage` record."""
+    part = COVERAGE_PARTS.get(field.partition(".")[2])
+    return _number(value, field, path, part.bounds if part else bounds)
 
 
 def _number(value: Any, field: str, path: Path, bounds: tuple[float, float]) -> float:
